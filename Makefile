@@ -1,0 +1,84 @@
+# The developer entry points.  On a fresh Debian 12 machine `make demo` and
+# `make test` install what they need (apt-get), build and run; everything else
+# here is a convenience around meson.
+
+BUILD     ?= build
+SAN_BUILD ?= build-san
+FUZZ_SECONDS ?= 300
+
+# Everything the build and the tests need from Debian.
+DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
+	clang libclang-rt-14-dev \
+	libjansson-dev libssl-dev \
+	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build build-san test demo fuzz install format clean help
+
+all: build
+
+help:
+	@echo "make demo    - install dependencies, build, and run the demo"
+	@echo "make test    - install dependencies, build, and run every test suite"
+	@echo "make build   - build into $(BUILD)/"
+	@echo "make fuzz    - run each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
+	@echo "make install - install into meson's prefix (default /usr/local)"
+	@echo "make format  - format the C sources with clang-format"
+
+# Quick when everything is there: dpkg-query only, no apt-get.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' "$$p" 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --werror
+
+$(SAN_BUILD)/build.ninja:
+	CC=clang meson setup $(SAN_BUILD) --werror \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all -Dfuzzing=enabled
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+build-san: deps $(SAN_BUILD)/build.ninja
+	meson compile -C $(SAN_BUILD)
+
+# Runs both builds' suites to the end even when one fails, then adds up.
+test: build build-san
+	@status=0; \
+	echo "== tests ($(BUILD))"; \
+	meson test -C $(BUILD) --print-errorlogs || status=1; \
+	echo "== tests under ASan/UBSan, and fuzz targets ($(SAN_BUILD))"; \
+	meson test -C $(SAN_BUILD) --print-errorlogs || status=1; \
+	python3 tests/summary.py $(BUILD) $(SAN_BUILD) || status=1; \
+	exit $$status
+
+demo: build
+	@sh examples/demo.sh $(BUILD)
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+
+fuzz: build-san
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \
+		sh tests/fuzz/run-fuzzer.sh $(SAN_BUILD)/tests/fuzz/fuzz-$$t tests/fuzz/corpus/$$t \
+			$(SAN_BUILD)/tests/fuzz/corpus-$$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
+install: build
+	meson install -C $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

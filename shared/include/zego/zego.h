@@ -1,0 +1,9 @@
+/* libzegoroom: everything in one include. */
+#ifndef ZEGO_ZEGO_H
+#define ZEGO_ZEGO_H
+
+#include <zego/errors.h>
+#include <zego/ids.h>
+#include <zego/token04.h>
+
+#endif
