@@ -141,17 +141,17 @@ static const char *const kind_names[] = {"video", "audio", NULL};
 static const char *const codec_names[] = {"h264", "h265", "vp8", "vp9", "av1", "opus", "aac", NULL};
 
 static const struct field user_info_fields[] = {
-    STR("user_id", zego_user_info, user_id, F_REQUIRED, zego_validate_user_id),
-    STR("user_name", zego_user_info, user_name, 0, zego_validate_user_name),
+    STR("user_id", zego_user, user_id, F_REQUIRED, zego_validate_user_id),
+    STR("user_name", zego_user, user_name, 0, zego_validate_user_name),
 };
 static const struct object_desc user_info_desc = DESC(user_info_fields);
 static const struct field user_info_elem = {.kind = K_OBJECT, .object = &user_info_desc};
 
 static const struct field stream_desc_fields[] = {
-    STR("stream_id", zego_stream_desc, stream_id, F_REQUIRED, zego_validate_stream_id),
-    STR("user_id", zego_stream_desc, user_id, F_REQUIRED, zego_validate_user_id),
-    STR("user_name", zego_stream_desc, user_name, 0, zego_validate_user_name),
-    STR("extra_info", zego_stream_desc, extra_info, 0, zego_validate_extra_info),
+    STR("stream_id", zego_stream, stream_id, F_REQUIRED, zego_validate_stream_id),
+    STR("user_id", zego_stream, user_id, F_REQUIRED, zego_validate_user_id),
+    STR("user_name", zego_stream, user_name, 0, zego_validate_user_name),
+    STR("extra_info", zego_stream, extra_info, 0, zego_validate_extra_info),
 };
 static const struct object_desc stream_desc_desc = DESC(stream_desc_fields);
 static const struct field stream_desc_elem = {.kind = K_OBJECT, .object = &stream_desc_desc};

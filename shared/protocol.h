@@ -23,6 +23,7 @@
 #include <zego/errors.h>
 #include <zego/ids.h>
 #include <zego/token04.h>
+#include <zego/types.h>
 
 #define ZEGO_PROTOCOL_VERSION 1
 
@@ -89,55 +90,10 @@ const char *zego_msg_type_name(zego_msg_type type);
 /* True for the types a client sends as requests (they carry a seq). */
 bool zego_msg_type_is_request(zego_msg_type type);
 
-typedef enum zego_update_type {
-    ZEGO_UPDATE_ADD = 0,
-    ZEGO_UPDATE_DELETE,
-} zego_update_type;
-
-/* Why a user or stream was deleted. */
-typedef enum zego_delete_reason {
-    ZEGO_REASON_NONE = 0,      /* an ADD */
-    ZEGO_REASON_LOGOUT,        /* the user logged out */
-    ZEGO_REASON_UNPUBLISH,     /* the publisher stopped the stream */
-    ZEGO_REASON_TIMEOUT,       /* the user's connection was lost and the reconnect window passed */
-    ZEGO_REASON_KICKED_OUT,    /* a login with the same user id replaced the user */
-    ZEGO_REASON_SERVER_CLOSED, /* the server removed it (shutdown, limits) */
-} zego_delete_reason;
-
 typedef enum zego_media_role {
     ZEGO_ROLE_PUBLISH = 0,
     ZEGO_ROLE_PLAY,
 } zego_media_role;
-
-typedef enum zego_track_kind {
-    ZEGO_TRACK_VIDEO = 0,
-    ZEGO_TRACK_AUDIO,
-} zego_track_kind;
-
-typedef enum zego_codec {
-    ZEGO_CODEC_H264 = 0,
-    ZEGO_CODEC_H265,
-    ZEGO_CODEC_VP8,
-    ZEGO_CODEC_VP9,
-    ZEGO_CODEC_AV1,
-    ZEGO_CODEC_OPUS,
-    ZEGO_CODEC_AAC,
-} zego_codec;
-
-const char *zego_codec_name(zego_codec codec);
-zego_track_kind zego_codec_kind(zego_codec codec);
-
-typedef struct zego_user_info {
-    char user_id[ZEGO_USER_ID_SIZE];
-    char user_name[ZEGO_USER_NAME_SIZE];
-} zego_user_info;
-
-typedef struct zego_stream_desc {
-    char stream_id[ZEGO_STREAM_ID_SIZE];
-    char user_id[ZEGO_USER_ID_SIZE];
-    char user_name[ZEGO_USER_NAME_SIZE];
-    char extra_info[ZEGO_EXTRA_INFO_SIZE];
-} zego_stream_desc;
 
 /* Where to open a media socket, and the ticket to present there. */
 typedef struct zego_media_endpoint {
@@ -145,18 +101,6 @@ typedef struct zego_media_endpoint {
     char ticket[ZEGO_TICKET_SIZE];
     int64_t expires_ms; /* Unix ms; the socket must be opened before */
 } zego_media_endpoint;
-
-typedef struct zego_track {
-    uint32_t id; /* 0..255, the track byte of media frames */
-    zego_track_kind kind;
-    zego_codec codec;
-    char codec_string[ZEGO_CODEC_STRING_SIZE]; /* RFC 6381, e.g. "avc1.42E01E" */
-    uint32_t width, height;                    /* video; 0 = not known */
-    uint32_t framerate_num, framerate_den;     /* video; 0/0 = not known */
-    uint32_t sample_rate, channels;            /* audio; required */
-    uint8_t config[ZEGO_CODEC_CONFIG_MAX];     /* e.g. AudioSpecificConfig */
-    size_t config_len;
-} zego_track;
 
 /* Request bodies. */
 typedef struct zego_login_req {
@@ -211,10 +155,10 @@ typedef struct zego_login_reply {
     uint32_t heartbeat_interval_ms;
     uint32_t reconnect_window_ms;
     int64_t server_time_ms;
-    int64_t token_expire;  /* Unix seconds; 0 = no token */
-    zego_user_info *users; /* everyone else in the room */
+    int64_t token_expire; /* Unix seconds; 0 = no token */
+    zego_user *users;     /* everyone else in the room */
     size_t n_users;
-    zego_stream_desc *streams; /* the room's streams */
+    zego_stream *streams; /* the room's streams */
     size_t n_streams;
 } zego_login_reply;
 
@@ -248,7 +192,7 @@ typedef struct zego_user_update_event {
     char room_id[ZEGO_ROOM_ID_SIZE];
     zego_update_type update;
     zego_delete_reason reason;
-    zego_user_info *users;
+    zego_user *users;
     size_t n_users;
 } zego_user_update_event;
 
@@ -257,14 +201,14 @@ typedef struct zego_stream_update_event {
     char room_id[ZEGO_ROOM_ID_SIZE];
     zego_update_type update;
     zego_delete_reason reason;
-    zego_stream_desc *streams;
+    zego_stream *streams;
     size_t n_streams;
 } zego_stream_update_event;
 
 /* broadcast_message and custom_command */
 typedef struct zego_message_event {
     char room_id[ZEGO_ROOM_ID_SIZE];
-    zego_user_info from;
+    zego_user from;
     char message[ZEGO_MESSAGE_SIZE];
     uint64_t message_id; /* broadcast only */
     int64_t send_time_ms;
@@ -364,10 +308,6 @@ const zego_track *zego_stream_info_find_track(const zego_stream_info *info, uint
 #define ZEGO_FRAME_VERSION     1
 #define ZEGO_FRAME_HEADER_SIZE 36
 
-#define ZEGO_FRAME_FLAG_KEY     0x01 /* a keyframe: decoding can start here */
-#define ZEGO_FRAME_FLAG_CONFIG  0x02 /* carries codec configuration (e.g. SPS/PPS) */
-#define ZEGO_FRAME_FLAG_DISCONT 0x04 /* frames before it were lost or the timeline jumped */
-
 /* Default and hard bounds of a frame's payload. */
 #define ZEGO_FRAME_PAYLOAD_DEFAULT_MAX (4u * 1024 * 1024)
 
@@ -388,8 +328,5 @@ void zego_frame_header_write(const zego_frame_header *h, uint8_t out[ZEGO_FRAME_
  * payload.  On success *payload points into data. */
 int zego_frame_parse(const uint8_t *data, size_t len, size_t max_payload, zego_frame_header *h,
                      const uint8_t **payload, zego_error *err);
-
-/* Checks that a codec string fits its codec ("avc1.42E01E" for H.264). */
-int zego_codec_string_check(zego_codec codec, const char *codec_string, zego_error *err);
 
 #endif

@@ -10,15 +10,15 @@
 
 static const char chinese_name[] = "\xe5\xbc\xa0\xe4\xb8\x89"; /* 张三 */
 
-static void fill_user(zego_user_info *u, const char *id, const char *name)
+static void fill_user(zego_user *u, const char *id, const char *name)
 {
     snprintf(u->user_id, sizeof u->user_id, "%s", id);
     snprintf(u->user_name, sizeof u->user_name, "%s", name);
 }
 
-static zego_stream_desc *sample_streams(size_t n)
+static zego_stream *sample_streams(size_t n)
 {
-    zego_stream_desc *s = calloc(n, sizeof *s);
+    zego_stream *s = calloc(n, sizeof *s);
     for (size_t i = 0; i < n; i++) {
         snprintf(s[i].stream_id, sizeof s[i].stream_id, "cam-%zu", i);
         snprintf(s[i].user_id, sizeof s[i].user_id, "user%zu", i);
@@ -145,7 +145,7 @@ static void fill_sample(zego_msg *m, zego_msg_type type, zego_msg_type reply_to)
         m->u.user_update.update = ZEGO_UPDATE_DELETE;
         m->u.user_update.reason = ZEGO_REASON_TIMEOUT;
         m->u.user_update.n_users = 1;
-        m->u.user_update.users = calloc(1, sizeof(zego_user_info));
+        m->u.user_update.users = calloc(1, sizeof(zego_user));
         fill_user(&m->u.user_update.users[0], "bob", chinese_name);
         break;
     case ZEGO_MSG_STREAM_UPDATE:

@@ -5,5 +5,6 @@
 #include <zego/errors.h>
 #include <zego/ids.h>
 #include <zego/token04.h>
+#include <zego/types.h>
 
 #endif
