@@ -444,6 +444,7 @@ static void free_all(zs_server *srv)
     zs_map_free(&srv->sessions);
     zs_map_free(&srv->users);
     zs_map_free(&srv->channels);
+    zs_map_free(&srv->used_tickets);
     free(srv->cfg.apps);
 }
 
@@ -484,6 +485,7 @@ int main(int argc, char **argv)
     zs_map_init(&srv->sessions);
     zs_map_init(&srv->users);
     zs_map_init(&srv->channels);
+    zs_map_init(&srv->used_tickets);
 
     lws_set_log_level(cfg->log_level >= ZS_LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE
                                                      : LLL_ERR | LLL_WARN,

@@ -409,6 +409,10 @@ static int check_ticket(zs_server *srv, struct lws *wsi, zego_media_role role,
                             "this ticket is for %s, not %s",
                             claims->role == ZEGO_ROLE_PLAY ? "playing" : "publishing",
                             role == ZEGO_ROLE_PLAY ? "playing" : "publishing");
+    const char *signature = ticket ? strrchr(ticket, '.') : NULL;
+    if (rc == ZEGO_ERR_OK && signature && zs_map_get(&srv->used_tickets, signature))
+        rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID,
+                            "this ticket was already used; ask for a new one");
     if (rc == ZEGO_ERR_OK && strcmp(claims->node, srv->node_id) != 0)
         rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID, "this ticket is for node %s",
                             claims->node);
@@ -427,6 +431,9 @@ static int check_ticket(zs_server *srv, struct lws *wsi, zego_media_role role,
     if (rc != ZEGO_ERR_OK) {
         srv->metrics.auth_failures++;
         zs_log(srv, ZS_LOG_INFO, "media socket refused: %s", err.message);
+    } else {
+        /* Remembered until it expires, so that it opens one socket only. */
+        zs_map_put(&srv->used_tickets, signature, (void *)(intptr_t)(claims->exp_ms / 1000 + 1));
     }
     return rc;
 }
@@ -651,10 +658,28 @@ const struct lws_protocols zs_play_protocol = {
 
 /* ---- Timers ---- */
 
+static void forget_expired_tickets(zs_server *srv)
+{
+    intptr_t now_s = (intptr_t)(zs_wall_ms() / 1000);
+    char *expired[64];
+    size_t n = 0;
+    for (zs_map_iter it = zs_map_first(&srv->used_tickets); it.entry && n < 64;
+         zs_map_next(&srv->used_tickets, &it)) {
+        if ((intptr_t)it.entry->value < now_s)
+            expired[n++] = strdup(it.entry->key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (expired[i])
+            zs_map_remove(&srv->used_tickets, expired[i]);
+        free(expired[i]);
+    }
+}
+
 void zs_media_tick(zs_server *srv)
 {
     int64_t now = zs_now_us();
     const zs_config *cfg = &srv->cfg;
+    forget_expired_tickets(srv);
     for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         for (zs_player *p = ch->players; p; p = p->next) {

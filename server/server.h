@@ -110,6 +110,7 @@ typedef struct zs_server {
     zs_map sessions; /* session_id -> zs_session */
     zs_map users;    /* "app_id/user_id" -> zs_session */
     zs_map channels; /* "app_id/stream_id" -> zs_channel */
+    zs_map used_tickets; /* signature -> (intptr_t) expiry in Unix s: one socket per ticket */
     struct zs_conn *conns; /* signaling connections, for the tick */
     uint32_t n_conns, n_publishers, n_players;
 

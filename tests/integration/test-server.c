@@ -654,6 +654,16 @@ static void media_sockets_need_a_valid_ticket(void)
     CHECK(zt_ws_connect_url(&ws, reply.u.media_reply.media.url, altered, ZEGO_SUBPROTOCOL_PLAY,
                             0) != 0);
     zt_ws_close(&ws);
+    /* A ticket opens one socket. */
+    CHECK_INT(zt_ws_connect_url(&ws, reply.u.media_reply.media.url,
+                                reply.u.media_reply.media.ticket, ZEGO_SUBPROTOCOL_PLAY, 0),
+              0);
+    zt_ws x;
+    CHECK(zt_ws_connect_url(&x, reply.u.media_reply.media.url, reply.u.media_reply.media.ticket,
+                            ZEGO_SUBPROTOCOL_PLAY, 0) != 0);
+    zt_ws_close(&x);
+    zt_ws_close(&ws);
+    CHECK_INT(request_stream(&a, ZEGO_MSG_PLAY, "cam", &reply), 0);
     /* A play ticket does not open a publisher socket. */
     CHECK(zt_ws_connect_url(&ws, reply.u.media_reply.media.url, reply.u.media_reply.media.ticket,
                             ZEGO_SUBPROTOCOL_PUBLISH, 0) != 0);
@@ -938,6 +948,40 @@ static void open_mode_refuses_to_listen_beyond_loopback(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
 }
 
+static void apps_can_come_from_a_file_and_bad_files_are_refused(void)
+{
+    char path[] = "/tmp/zego-test-apps-XXXXXX";
+    int fd = mkstemp(path);
+    const char good[] = "# app id and secret\n1234567 " SECRET "\n";
+    CHECK(fd >= 0 && write(fd, good, strlen(good)) == (ssize_t)strlen(good));
+    close(fd);
+    const char *args[] = {"--app-file", path, NULL};
+    zt_server srv;
+    CHECK_INT(zt_server_start(&srv, 0, args), 0);
+    char *token = make_token(APP, "alice", 3600, NULL);
+    zt_client c;
+    CHECK_INT(zt_client_connect(&c, srv.port), 0);
+    CHECK_INT(zt_client_login(&c, APP, "r", "alice", token, false, NULL), 0);
+    zt_client_close(&c);
+    free(token);
+    zt_server_stop(&srv, SIGTERM);
+
+    FILE *f = fopen(path, "w");
+    fputs("1234567 too-short-secret\n", f);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --listen 127.0.0.1:0 --app-file %s 2>&1", getenv("ZEGO_SERVER_BIN"),
+             path);
+    FILE *p = popen(cmd, "r");
+    char out[512] = "";
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = '\0';
+    int status = pclose(p);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    CHECK_CONTAINS(out, ":1: the secret of app 1234567 is 16 characters; it must be 32");
+    unlink(path);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -968,5 +1012,6 @@ int main(void)
     RUN(heartbeats_carry_the_server_clock);
     RUN(sigterm_tells_clients_and_exits_zero);
     RUN(open_mode_refuses_to_listen_beyond_loopback);
+    RUN(apps_can_come_from_a_file_and_bad_files_are_refused);
     return harness_finish();
 }

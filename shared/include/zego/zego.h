@@ -2,6 +2,7 @@
 #ifndef ZEGO_ZEGO_H
 #define ZEGO_ZEGO_H
 
+#include <zego/engine.h>
 #include <zego/errors.h>
 #include <zego/ids.h>
 #include <zego/token04.h>
