@@ -25,7 +25,7 @@ typedef enum zego_update_type {
 
 /* Why a user or stream was deleted. */
 typedef enum zego_delete_reason {
-    ZEGO_REASON_NONE = 0,      /* an ADD */
+    ZEGO_REASON_NONE = 0,      /* an ADD, or a delete found by reconciling after a reconnect */
     ZEGO_REASON_LOGOUT,        /* the user logged out */
     ZEGO_REASON_UNPUBLISH,     /* the publisher stopped the stream */
     ZEGO_REASON_TIMEOUT,       /* the user's connection was lost and the reconnect window passed */
