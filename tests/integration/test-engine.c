@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "server-proc.h"
+#include "tcp-proxy.h"
 #include "ws-raw.h"
 
 #define APP     1234567u
@@ -352,7 +353,7 @@ static void two_engines_meet_publish_play_and_part(void)
     CHECK(wait_line(&b.rec, "user DELETE alice", &bt, TIMEOUT));
     engine_stop(&a);
     engine_stop(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_late_player_starts_at_the_last_keyframe(void)
@@ -377,7 +378,7 @@ static void a_late_player_starts_at_the_last_keyframe(void)
     CHECK_INT(b.rec.last_pts, 44 * 33333);
     engine_stop(&a);
     engine_stop(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void refusals_arrive_with_their_codes_and_others_carry_on(void)
@@ -444,7 +445,7 @@ static void refusals_arrive_with_their_codes_and_others_carry_on(void)
     free(alice_token);
     free(bob_token);
     free(expired);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void engines_come_back_by_themselves_after_a_server_restart(void)
@@ -482,7 +483,98 @@ static void engines_come_back_by_themselves_after_a_server_restart(void)
     CHECK_INT(b.rec.bad_frames, 0);
     engine_stop(&a);
     engine_stop(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
+/* alice reaches the server through a proxy that can cut her connections;
+ * bob, connected directly, watches. */
+typedef struct proxied_room {
+    zt_server srv;
+    zt_proxy *proxy;
+    test_engine alice, bob;
+    size_t at, bt;
+} proxied_room;
+
+static bool proxied_room_start(proxied_room *r)
+{
+    static const char *const args[] = {"--reconnect-window", "5000", NULL};
+    memset(r, 0, sizeof *r);
+    if (zt_server_start(&r->srv, 0, args))
+        return false;
+    int port;
+    r->proxy = zt_proxy_start(r->srv.port, &port);
+    zt_server via = r->srv;
+    snprintf(via.url, sizeof via.url, "ws://127.0.0.1:%d/ws", port);
+    bool ok = engine_start(&r->alice, &via, "r", "alice", NULL) == 0 &&
+              engine_start(&r->bob, &r->srv, "r", "bob", NULL) == 0 &&
+              wait_line(&r->alice.rec, "room CONNECTED", &r->at, TIMEOUT) &&
+              wait_line(&r->bob.rec, "room CONNECTED", &r->bt, TIMEOUT) &&
+              start_publishing(&r->alice, "cam") == 0 &&
+              wait_line(&r->alice.rec, "publisher cam PUBLISHING", &r->at, TIMEOUT) &&
+              zego_engine_start_playing(r->bob.engine, "cam", player_callbacks(&r->bob), NULL) ==
+                  0 &&
+              wait_line(&r->bob.rec, "player cam PLAYING", &r->bt, TIMEOUT);
+    if (ok) {
+        send_frames(&r->alice, "cam", 0, 29, 2000);
+        ok = wait_frames(&r->bob.rec, 30, TIMEOUT);
+    }
+    return ok;
+}
+
+static void proxied_room_stop(proxied_room *r)
+{
+    engine_stop(&r->alice);
+    engine_stop(&r->bob);
+    zt_proxy_stop(r->proxy);
+    CHECK_INT(zt_server_stop(&r->srv, SIGTERM), 0);
+}
+
+static void a_dropped_connection_resumes_the_session_unseen_by_others(void)
+{
+    proxied_room r;
+    CHECK(proxied_room_start(&r));
+    size_t bob_events = r.bob.rec.n_lines;
+    CHECK(zt_proxy_cut(r.proxy, NULL) >= 2); /* signaling and media */
+    CHECK(wait_line(&r.alice.rec, "room CONNECTING RECONNECTING 1002051", &r.at, TIMEOUT));
+    CHECK(wait_line(&r.alice.rec, "room CONNECTED RECONNECTED 0", &r.at, TIMEOUT));
+    CHECK(wait_line(&r.alice.rec, "publisher cam PUBLISHING", &r.at, TIMEOUT));
+    uint32_t before = frames_seen(&r.bob.rec);
+    send_frames(&r.alice, "cam", 30, 89, 2000);
+    CHECK(wait_frames(&r.bob.rec, before + 30, TIMEOUT));
+    CHECK_INT(r.bob.rec.bad_frames, 0);
+    /* Bob saw no user or stream come and go: the session and its stream id
+     * lived on. */
+    pthread_mutex_lock(&r.bob.rec.lock);
+    for (size_t i = bob_events; i < r.bob.rec.n_lines; i++) {
+        if (!strncmp(r.bob.rec.lines[i], "user ", 5) || !strncmp(r.bob.rec.lines[i], "stream ", 7))
+            printf("#   bob saw: %s\n", r.bob.rec.lines[i]);
+        CHECK(strncmp(r.bob.rec.lines[i], "user ", 5) != 0);
+        CHECK(strncmp(r.bob.rec.lines[i], "stream ", 7) != 0);
+    }
+    pthread_mutex_unlock(&r.bob.rec.lock);
+    proxied_room_stop(&r);
+}
+
+static void a_dropped_media_socket_is_repaired_without_room_events(void)
+{
+    proxied_room r;
+    CHECK(proxied_room_start(&r));
+    size_t alice_events = r.alice.rec.n_lines, bob_events = r.bob.rec.n_lines;
+    CHECK_INT(zt_proxy_cut(r.proxy, "/media/"), 1);
+    usleep(300000);
+    uint32_t before = frames_seen(&r.bob.rec);
+    send_frames(&r.alice, "cam", 30, 119, 2000);
+    CHECK(wait_frames(&r.bob.rec, before + 30, TIMEOUT));
+    CHECK_INT(r.bob.rec.bad_frames, 0);
+    pthread_mutex_lock(&r.alice.rec.lock);
+    for (size_t i = alice_events; i < r.alice.rec.n_lines; i++)
+        CHECK(strncmp(r.alice.rec.lines[i], "room ", 5) != 0);
+    pthread_mutex_unlock(&r.alice.rec.lock);
+    pthread_mutex_lock(&r.bob.rec.lock);
+    for (size_t i = bob_events; i < r.bob.rec.n_lines; i++)
+        CHECK(strncmp(r.bob.rec.lines[i], "stream ", 7) != 0);
+    pthread_mutex_unlock(&r.bob.rec.lock);
+    proxied_room_stop(&r);
 }
 
 static void an_unreachable_server_fails_the_login_with_a_code(void)
@@ -502,6 +594,8 @@ int main(void)
     RUN(a_late_player_starts_at_the_last_keyframe);
     RUN(refusals_arrive_with_their_codes_and_others_carry_on);
     RUN(engines_come_back_by_themselves_after_a_server_restart);
+    RUN(a_dropped_connection_resumes_the_session_unseen_by_others);
+    RUN(a_dropped_media_socket_is_repaired_without_room_events);
     RUN(an_unreachable_server_fails_the_login_with_a_code);
     return harness_finish();
 }

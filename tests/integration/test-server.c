@@ -185,7 +185,7 @@ static void login_lists_the_room_and_others_see_the_user_arrive(void)
     CHECK_INT(zt_metric(srv.port, "zego_rooms"), 1);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void user_events_go_only_to_users_who_asked(void)
@@ -197,7 +197,7 @@ static void user_events_go_only_to_users_who_asked(void)
     CHECK_INT(zt_client_count_events(&a, ZEGO_MSG_USER_UPDATE, 300), 0);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void logout_deletes_the_users_streams_then_the_user(void)
@@ -229,7 +229,7 @@ static void logout_deletes_the_users_streams_then_the_user(void)
     zt_ws_close(&pub);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_second_login_of_a_user_id_kicks_the_first(void)
@@ -254,7 +254,7 @@ static void a_second_login_of_a_user_id_kicks_the_first(void)
     zt_client_close(&first);
     zt_client_close(&second);
     zt_client_close(&watcher);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Streams and media ---- */
@@ -295,7 +295,7 @@ static void a_published_stream_is_announced_with_owner_and_extra_info(void)
     zt_client_close(&a);
     zt_client_close(&b);
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void every_frame_arrives_intact_and_in_order(void)
@@ -331,7 +331,7 @@ static void every_frame_arrives_intact_and_in_order(void)
     zt_ws_close(&player);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void fragmented_frames_are_reassembled(void)
@@ -354,7 +354,7 @@ static void fragmented_frames_are_reassembled(void)
     zt_ws_close(&pub);
     zt_ws_close(&player);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_late_player_starts_at_the_last_keyframe_at_once(void)
@@ -388,7 +388,7 @@ static void a_late_player_starts_at_the_last_keyframe_at_once(void)
     zt_ws_close(&player);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void playing_before_publishing_waits_for_the_stream(void)
@@ -416,7 +416,7 @@ static void playing_before_publishing_waits_for_the_stream(void)
     zt_ws_close(&player);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_player_joining_without_a_cached_keyframe_makes_the_server_ask_for_one(void)
@@ -441,7 +441,7 @@ static void a_player_joining_without_a_cached_keyframe_makes_the_server_ask_for_
     zt_ws_close(&pub);
     zt_ws_close(&player);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Refusals ---- */
@@ -460,7 +460,7 @@ static void a_stream_id_published_by_another_user_is_refused(void)
     CHECK_INT(request_stream(&a, ZEGO_MSG_PUBLISH, "cam", &reply), 0);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void each_bad_token_gets_its_code(void)
@@ -515,7 +515,7 @@ static void each_bad_token_gets_its_code(void)
     CHECK_INT(zt_client_login(&c, APP, "r", "alice", good, false, NULL), 0);
     zt_client_close(&c);
     free(good);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void token_privileges_limit_rooms_and_streams(void)
@@ -538,7 +538,7 @@ static void token_privileges_limit_rooms_and_streams(void)
     zt_client_close(&c);
     free(token);
     free(payload);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void bad_ids_get_their_codes_and_the_server_stays_up(void)
@@ -561,7 +561,7 @@ static void bad_ids_get_their_codes_and_the_server_stays_up(void)
               ZEGO_ERR_STREAM_ID_INVALID_CHARACTER);
     CHECK_INT(answer.seq, 9);
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void malformed_messages_get_error_events_and_the_socket_lives_on(void)
@@ -590,7 +590,7 @@ static void malformed_messages_get_error_events_and_the_socket_lives_on(void)
     CHECK_INT(zt_client_login(&c, APP, "r", "u", NULL, false, NULL), 0);
     CHECK(zt_metric(srv.port, "zego_protocol_errors_total") >= 4); /* not the login one */
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void an_oversized_frame_closes_only_its_publisher(void)
@@ -619,7 +619,7 @@ static void an_oversized_frame_closes_only_its_publisher(void)
     zt_ws_close(&pub);
     zt_ws_close(&player);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void frames_on_unknown_tracks_are_refused(void)
@@ -637,7 +637,7 @@ static void frames_on_unknown_tracks_are_refused(void)
     CHECK(error_seen);
     zt_ws_close(&pub);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void media_sockets_need_a_valid_ticket(void)
@@ -670,7 +670,7 @@ static void media_sockets_need_a_valid_ticket(void)
     zt_ws_close(&ws);
     CHECK(zt_metric(srv.port, "zego_auth_failures_total") >= 2);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Slow players ---- */
@@ -722,7 +722,7 @@ static void a_player_that_stops_reading_is_dropped_without_hurting_others(void)
     zt_client_close(&a);
     zt_client_close(&b);
     zt_client_close(&s);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Sessions ---- */
@@ -775,7 +775,7 @@ static void a_session_resumed_within_the_window_is_invisible_to_others(void)
     zt_client_close(&x);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_user_gone_past_the_window_is_removed_with_reason_timeout(void)
@@ -805,7 +805,7 @@ static void a_user_gone_past_the_window_is_removed_with_reason_timeout(void)
     CHECK_INT(ev.u.user_update.reason, ZEGO_REASON_TIMEOUT);
     zego_msg_clear(&ev);
     zt_client_close(&a);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Messages, tokens, extra info ---- */
@@ -850,7 +850,7 @@ static void broadcast_messages_and_commands_reach_their_recipients(void)
     zt_client_close(&a);
     zt_client_close(&b);
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void a_token_near_expiry_is_announced_and_can_be_renewed(void)
@@ -876,7 +876,7 @@ static void a_token_near_expiry_is_announced_and_can_be_renewed(void)
     free(fresh);
     free(other);
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void extra_info_updates_reach_the_room(void)
@@ -904,7 +904,7 @@ static void extra_info_updates_reach_the_room(void)
     zt_ws_close(&pub);
     zt_client_close(&a);
     zt_client_close(&b);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 static void heartbeats_carry_the_server_clock(void)
@@ -921,7 +921,7 @@ static void heartbeats_carry_the_server_clock(void)
     CHECK(reply.u.heartbeat_reply.server_time_ms > now_ms - 5000 &&
           reply.u.heartbeat_reply.server_time_ms < now_ms + 5000);
     zt_client_close(&c);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
 /* ---- Lifecycle ---- */
@@ -964,7 +964,7 @@ static void apps_can_come_from_a_file_and_bad_files_are_refused(void)
     CHECK_INT(zt_client_login(&c, APP, "r", "alice", token, false, NULL), 0);
     zt_client_close(&c);
     free(token);
-    zt_server_stop(&srv, SIGTERM);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 
     FILE *f = fopen(path, "w");
     fputs("1234567 too-short-secret\n", f);

@@ -148,11 +148,13 @@ int zt_server_stop(zt_server *srv, int sig)
         return -1;
     }
     srv->pid = 0;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    /* A server that did not exit cleanly (a sanitizer report, say) shows why. */
+    if (code != 0 && sig != SIGKILL)
+        zt_server_dump_log(srv);
     if (!getenv("ZEGO_KEEP_LOGS"))
         unlink(srv->log_path);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
+    return code;
 }
 
 void zt_server_dump_log(const zt_server *srv)
