@@ -78,8 +78,8 @@ static void on_publisher(zego_engine *e, const char *stream_id, zego_publisher_s
     atomic_store(&s->publishing, state == ZEGO_PUBLISHER_STATE_PUBLISHING ? 1 : code ? -1 : 0);
 }
 
-static void on_player(zego_engine *e, const char *stream_id, zego_player_state state,
-                      int32_t code, void *ud)
+static void on_player(zego_engine *e, const char *stream_id, zego_player_state state, int32_t code,
+                      void *ud)
 {
     (void)e;
     side *s = ud;
@@ -174,22 +174,41 @@ int main(int argc, char **argv)
     const char *url = NULL, *room = "demo-room", *pub_token = NULL, *play_token = NULL;
     uint32_t app_id = 0;
     int seconds = 3;
-    static const struct option opts[] = {
-        {"server", required_argument, NULL, 's'},       {"app-id", required_argument, NULL, 'a'},
-        {"publisher-token", required_argument, NULL, 'p'}, {"player-token", required_argument, NULL, 'q'},
-        {"room-id", required_argument, NULL, 'r'},      {"seconds", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"server", required_argument, NULL, 's'},
+                                         {"app-id", required_argument, NULL, 'a'},
+                                         {"publisher-token", required_argument, NULL, 'p'},
+                                         {"player-token", required_argument, NULL, 'q'},
+                                         {"room-id", required_argument, NULL, 'r'},
+                                         {"seconds", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': url = optarg; break;
-        case 'a': app_id = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'p': pub_token = optarg; break;
-        case 'q': play_token = optarg; break;
-        case 'r': room = optarg; break;
-        case 't': seconds = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 's':
+            url = optarg;
+            break;
+        case 'a':
+            app_id = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'p':
+            pub_token = optarg;
+            break;
+        case 'q':
+            play_token = optarg;
+            break;
+        case 'r':
+            room = optarg;
+            break;
+        case 't':
+            seconds = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!url || !app_id || seconds < 1 || seconds > 3600) {
@@ -205,10 +224,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "publish-and-play: %s\n", err.message);
         return 1;
     }
-    zego_room_config ra = {.room_id = room, .user_id = "alice", .user_name = "Alice",
-                           .token = pub_token, .user_update = true};
-    zego_room_config rb = {.room_id = room, .user_id = "bob", .user_name = "\xe5\xb0\x8f\xe6\x98\x8e",
-                           .token = play_token, .user_update = true};
+    zego_room_config ra = {.room_id = room,
+                           .user_id = "alice",
+                           .user_name = "Alice",
+                           .token = pub_token,
+                           .user_update = true};
+    zego_room_config rb = {.room_id = room,
+                           .user_id = "bob",
+                           .user_name = "\xe5\xb0\x8f\xe6\x98\x8e",
+                           .token = play_token,
+                           .user_update = true};
     int status = 1;
     if (zego_engine_login_room(pub, &ra, &err) || !wait_for(&alice.connected, 10) ||
         zego_engine_login_room(play, &rb, &err) || !wait_for(&bob.connected, 10)) {
@@ -217,16 +242,24 @@ int main(int argc, char **argv)
     }
 
     static const zego_track tracks[] = {
-        {.id = 0, .kind = ZEGO_TRACK_VIDEO, .codec = ZEGO_CODEC_H264,
-         .codec_string = "avc1.42E01E", .width = 640, .height = 360, .framerate_num = 30,
+        {.id = 0,
+         .kind = ZEGO_TRACK_VIDEO,
+         .codec = ZEGO_CODEC_H264,
+         .codec_string = "avc1.42E01E",
+         .width = 640,
+         .height = 360,
+         .framerate_num = 30,
          .framerate_den = 1},
-        {.id = 1, .kind = ZEGO_TRACK_AUDIO, .codec = ZEGO_CODEC_OPUS, .codec_string = "opus",
-         .sample_rate = 48000, .channels = 2},
+        {.id = 1,
+         .kind = ZEGO_TRACK_AUDIO,
+         .codec = ZEGO_CODEC_OPUS,
+         .codec_string = "opus",
+         .sample_rate = 48000,
+         .channels = 2},
     };
-    zego_publish_config pc = {.stream_id = STREAM, .extra_info = "demo", .tracks = tracks,
-                              .n_tracks = 2};
-    zego_player_callbacks pcb = {.user_data = &bob, .media_info = on_media_info,
-                                 .frame = on_frame};
+    zego_publish_config pc = {
+        .stream_id = STREAM, .extra_info = "demo", .tracks = tracks, .n_tracks = 2};
+    zego_player_callbacks pcb = {.user_data = &bob, .media_info = on_media_info, .frame = on_frame};
     if (zego_engine_start_publishing(pub, &pc, &err) || !wait_for(&alice.publishing, 10) ||
         zego_engine_start_playing(play, STREAM, &pcb, &err) || !wait_for(&bob.playing, 10)) {
         fprintf(stderr, "publish-and-play: could not start the stream: %s\n", err.message);
@@ -278,8 +311,8 @@ int main(int argc, char **argv)
            sent, received, bad, atomic_load(&frames_lost),
            n ? (double)atomic_load(&delay_sum_us) / n / 1000.0 : 0.0);
     status = received == sent && bad == 0 ? 0 : 1;
-    printf("%s\n", status == 0 ? "every frame arrived intact, in order"
-                               : "FRAMES WERE LOST OR DAMAGED");
+    printf("%s\n",
+           status == 0 ? "every frame arrived intact, in order" : "FRAMES WERE LOST OR DAMAGED");
 out:
     zego_engine_destroy(play);
     zego_engine_destroy(pub);

@@ -43,7 +43,8 @@ static void text_add(growing_text *t, const char *fmt, ...)
     }
 }
 
-static void metric(growing_text *t, const char *name, const char *type, const char *help, uint64_t value)
+static void metric(growing_text *t, const char *name, const char *type, const char *help,
+                   uint64_t value)
 {
     text_add(t, "# HELP zego_%s %s\n# TYPE zego_%s %s\nzego_%s %" PRIu64 "\n", name, help, name,
              type, name, value);
@@ -52,7 +53,8 @@ static void metric(growing_text *t, const char *name, const char *type, const ch
 static char *metrics_text(zs_server *srv, size_t *len)
 {
     size_t queue_bytes = 0, gop_bytes = 0, signal_bytes = 0;
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         gop_bytes += ch->gop.bytes;
         for (zs_player *p = ch->players; p; p = p->next)
@@ -73,8 +75,7 @@ static char *metrics_text(zs_server *srv, size_t *len)
     metric(&t, "publishers", "gauge", "Open publisher media sockets.", srv->n_publishers);
     metric(&t, "players", "gauge", "Open player media sockets.", srv->n_players);
     metric(&t, "connections", "gauge", "Open signaling sockets.", srv->n_conns);
-    metric(&t, "connections_total", "counter", "Signaling sockets accepted.",
-           m->connections_total);
+    metric(&t, "connections_total", "counter", "Signaling sockets accepted.", m->connections_total);
     metric(&t, "bytes_in_total", "counter", "Bytes received on all sockets.", m->bytes_in);
     metric(&t, "bytes_out_total", "counter", "Bytes sent on all sockets.", m->bytes_out);
     metric(&t, "frames_in_total", "counter", "Media frames received from publishers.",
@@ -82,8 +83,8 @@ static char *metrics_text(zs_server *srv, size_t *len)
     metric(&t, "frames_out_total", "counter", "Media frames sent to players.", m->frames_out);
     metric(&t, "frames_dropped_total", "counter",
            "Media frames dropped for players that fell behind.", m->frames_dropped);
-    metric(&t, "player_queue_bytes", "gauge", "Bytes queued for all players, lws remainders included.",
-           queue_bytes);
+    metric(&t, "player_queue_bytes", "gauge",
+           "Bytes queued for all players, lws remainders included.", queue_bytes);
     metric(&t, "gop_cache_bytes", "gauge", "Bytes held in GOP caches.", gop_bytes);
     metric(&t, "signal_queue_bytes", "gauge", "Bytes queued on signaling sockets.", signal_bytes);
     metric(&t, "players_disconnected_slow_total", "counter",

@@ -23,8 +23,8 @@
 #define ZEGO_VERSION "0.1.0"
 #endif
 
-#define TICK_MS            200
-#define SHUTDOWN_GRACE_MS  2000
+#define TICK_MS           200
+#define SHUTDOWN_GRACE_MS 2000
 
 static zs_server server;
 static uv_timer_t tick_timer, shutdown_timer;
@@ -43,6 +43,14 @@ int64_t zs_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void zs_apply_sndbuf(zs_server *srv, struct lws *wsi)
+{
+    if (srv->cfg.sndbuf > 0) {
+        int fd = lws_get_socket_fd(wsi);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &srv->cfg.sndbuf, sizeof srv->cfg.sndbuf);
+    }
 }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -78,62 +86,62 @@ static void lws_log_emit(int level, const char *line)
 static void usage(FILE *out)
 {
     fprintf(out,
-"Usage: zego-room-server [options]\n"
-"\n"
-"Runs a room server: clients log into rooms with a Token04, publish and play\n"
-"streams; signaling and media go over WebSockets on one port, next to\n"
-"/healthz and /metrics.  Without --app or --app-file it runs in an open\n"
-"development mode (no tokens checked) that only listens on loopback.\n"
-"\n"
-"Listening:\n"
-"  --listen HOST:PORT       address to listen on (default 127.0.0.1:%d); port 0\n"
-"                           picks a free port, printed on standard output\n"
-"  --tls-cert FILE          serve wss:// and https:// with this certificate...\n"
-"  --tls-key FILE           ...and this private key\n"
-"  --public-url URL         base URL of media sockets handed to clients, e.g.\n"
-"                           wss://media.example.com (default: the Host the\n"
-"                           client connected to)\n"
-"\n"
-"Apps and tokens:\n"
-"  --app APP_ID:SECRET      accept logins for APP_ID with Token04 tokens made\n"
-"                           with the 32-character SECRET (repeatable)\n"
-"  --app-file FILE          read apps from FILE, one \"APP_ID SECRET\" per line\n"
-"                           (# starts a comment); keeps secrets off the\n"
-"                           command line\n"
-"\n"
-"Limits:\n"
-"  --max-rooms N            rooms on this server (default 10000)\n"
-"  --max-users-per-room N   users in one room (default 500)\n"
-"  --max-frame-bytes N      largest media frame payload (default 4194304)\n"
-"  --gop-cache-bytes N      GOP cache per stream, bytes (default 4194304)\n"
-"  --gop-cache-frames N     GOP cache per stream, frames (default 600)\n"
-"  --player-queue-bytes N   a player's queue past which its video is dropped\n"
-"                           until the next keyframe (default 6291456; at\n"
-"                           least --gop-cache-bytes)\n"
-"  --player-queue-hard-bytes N  past which its audio is dropped too\n"
-"                           (default 8388608)\n"
-"  --player-queue-ms MS     age of a player's oldest queued frame past which\n"
-"                           it counts as behind (default 3000)\n"
-"  --player-stall-ms MS     a player behind for this long is disconnected\n"
-"                           (default 5000)\n"
-"  --sndbuf BYTES           cap each socket's SO_SNDBUF (default: the system's)\n"
-"\n"
-"Timing:\n"
-"  --heartbeat-interval MS  heartbeat period asked of clients (default 10000)\n"
-"  --heartbeat-timeout MS   silence after which a client counts as gone\n"
-"                           (default 3 heartbeat intervals)\n"
-"  --reconnect-window MS    how long a dropped user keeps its place and\n"
-"                           streams (default 30000)\n"
-"  --login-timeout MS       time a new socket has to log in (default 10000)\n"
-"\n"
-"Other:\n"
-"  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  -h, --help               show this help and exit\n"
-"  -V, --version            show the version and exit\n"
-"\n"
-"Example:\n"
-"  printf '1234567 %%s\\n' \"$SECRET\" > apps.txt\n"
-"  zego-room-server --listen 0.0.0.0:7600 --app-file apps.txt\n",
+            "Usage: zego-room-server [options]\n"
+            "\n"
+            "Runs a room server: clients log into rooms with a Token04, publish and play\n"
+            "streams; signaling and media go over WebSockets on one port, next to\n"
+            "/healthz and /metrics.  Without --app or --app-file it runs in an open\n"
+            "development mode (no tokens checked) that only listens on loopback.\n"
+            "\n"
+            "Listening:\n"
+            "  --listen HOST:PORT       address to listen on (default 127.0.0.1:%d); port 0\n"
+            "                           picks a free port, printed on standard output\n"
+            "  --tls-cert FILE          serve wss:// and https:// with this certificate...\n"
+            "  --tls-key FILE           ...and this private key\n"
+            "  --public-url URL         base URL of media sockets handed to clients, e.g.\n"
+            "                           wss://media.example.com (default: the Host the\n"
+            "                           client connected to)\n"
+            "\n"
+            "Apps and tokens:\n"
+            "  --app APP_ID:SECRET      accept logins for APP_ID with Token04 tokens made\n"
+            "                           with the 32-character SECRET (repeatable)\n"
+            "  --app-file FILE          read apps from FILE, one \"APP_ID SECRET\" per line\n"
+            "                           (# starts a comment); keeps secrets off the\n"
+            "                           command line\n"
+            "\n"
+            "Limits:\n"
+            "  --max-rooms N            rooms on this server (default 10000)\n"
+            "  --max-users-per-room N   users in one room (default 500)\n"
+            "  --max-frame-bytes N      largest media frame payload (default 4194304)\n"
+            "  --gop-cache-bytes N      GOP cache per stream, bytes (default 4194304)\n"
+            "  --gop-cache-frames N     GOP cache per stream, frames (default 600)\n"
+            "  --player-queue-bytes N   a player's queue past which its video is dropped\n"
+            "                           until the next keyframe (default 6291456; at\n"
+            "                           least --gop-cache-bytes)\n"
+            "  --player-queue-hard-bytes N  past which its audio is dropped too\n"
+            "                           (default 8388608)\n"
+            "  --player-queue-ms MS     age of a player's oldest queued frame past which\n"
+            "                           it counts as behind (default 3000)\n"
+            "  --player-stall-ms MS     a player behind for this long is disconnected\n"
+            "                           (default 5000)\n"
+            "  --sndbuf BYTES           cap each socket's SO_SNDBUF (default: the system's)\n"
+            "\n"
+            "Timing:\n"
+            "  --heartbeat-interval MS  heartbeat period asked of clients (default 10000)\n"
+            "  --heartbeat-timeout MS   silence after which a client counts as gone\n"
+            "                           (default 3 heartbeat intervals)\n"
+            "  --reconnect-window MS    how long a dropped user keeps its place and\n"
+            "                           streams (default 30000)\n"
+            "  --login-timeout MS       time a new socket has to log in (default 10000)\n"
+            "\n"
+            "Other:\n"
+            "  --log-level LEVEL        error, warn, info (default) or debug\n"
+            "  -h, --help               show this help and exit\n"
+            "  -V, --version            show the version and exit\n"
+            "\n"
+            "Example:\n"
+            "  printf '1234567 %%s\\n' \"$SECRET\" > apps.txt\n"
+            "  zego-room-server --listen 0.0.0.0:7600 --app-file apps.txt\n",
             ZS_DEFAULT_PORT);
 }
 
@@ -221,10 +229,27 @@ static bool is_loopback(const char *host)
 }
 
 enum {
-    OPT_LISTEN = 256, OPT_APP, OPT_APP_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_PUBLIC_URL,
-    OPT_MAX_ROOMS, OPT_MAX_USERS, OPT_MAX_FRAME, OPT_GOP_BYTES, OPT_GOP_FRAMES, OPT_PQ_BYTES,
-    OPT_PQ_HARD, OPT_PQ_MS, OPT_STALL_MS, OPT_SNDBUF, OPT_HB_INTERVAL, OPT_HB_TIMEOUT,
-    OPT_RECONNECT, OPT_LOGIN_TIMEOUT, OPT_LOG_LEVEL,
+    OPT_LISTEN = 256,
+    OPT_APP,
+    OPT_APP_FILE,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_PUBLIC_URL,
+    OPT_MAX_ROOMS,
+    OPT_MAX_USERS,
+    OPT_MAX_FRAME,
+    OPT_GOP_BYTES,
+    OPT_GOP_FRAMES,
+    OPT_PQ_BYTES,
+    OPT_PQ_HARD,
+    OPT_PQ_MS,
+    OPT_STALL_MS,
+    OPT_SNDBUF,
+    OPT_HB_INTERVAL,
+    OPT_HB_TIMEOUT,
+    OPT_RECONNECT,
+    OPT_LOGIN_TIMEOUT,
+    OPT_LOG_LEVEL,
 };
 
 static int parse_args(int argc, char **argv, zs_config *cfg)
@@ -268,7 +293,8 @@ static int parse_args(int argc, char **argv, zs_config *cfg)
         {OPT_GOP_BYTES, "--gop-cache-bytes", 0, 1u << 30, &cfg->gop_cache_bytes, 8},
         {OPT_GOP_FRAMES, "--gop-cache-frames", 1, 100000, &cfg->gop_cache_frames, 4},
         {OPT_PQ_BYTES, "--player-queue-bytes", 1024, 1u << 30, &cfg->player_queue_bytes, 8},
-        {OPT_PQ_HARD, "--player-queue-hard-bytes", 1024, 1u << 30, &cfg->player_queue_hard_bytes, 8},
+        {OPT_PQ_HARD, "--player-queue-hard-bytes", 1024, 1u << 30, &cfg->player_queue_hard_bytes,
+         8},
         {OPT_PQ_MS, "--player-queue-ms", 10, 600000, &cfg->player_queue_ms, 4},
         {OPT_STALL_MS, "--player-stall-ms", 10, 600000, &cfg->player_stall_ms, 4},
         {OPT_SNDBUF, "--sndbuf", 1024, 1u << 30, &cfg->sndbuf, -4},
@@ -521,8 +547,8 @@ int main(int argc, char **argv)
     info.protocols = protocols;
     info.user = srv;
     info.foreign_loops = loops;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options =
+        LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.alpn = "http/1.1"; /* no HTTP/2: every media socket is its own TCP connection */
     info.retry_and_idle_policy = &idle_policy;
     info.pcontext = &srv->context;
@@ -534,8 +560,9 @@ int main(int argc, char **argv)
     }
     srv->context = lws_create_context(&info);
     if (!srv->context) {
-        fprintf(stderr, "zego-room-server: cannot listen on %s:%d (in use, or not an address "
-                        "of this machine?)\n",
+        fprintf(stderr,
+                "zego-room-server: cannot listen on %s:%d (in use, or not an address "
+                "of this machine?)\n",
                 cfg->listen_host, cfg->port);
         close_own_handles();
         uv_run(&srv->loop, UV_RUN_DEFAULT);

@@ -290,7 +290,8 @@ static void player_start(zs_player *p)
 
 void zs_media_stop_plays(zs_server *srv, const char *session_id, const char *stream_id)
 {
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         if (stream_id && strcmp(ch->stream_id, stream_id) != 0)
             continue;
@@ -340,8 +341,8 @@ static void publisher_stream_info(zs_publisher *pub, zs_channel *ch, zs_buf *b)
 {
     zego_msg m;
     zego_error err;
-    int rc = zego_msg_decode((const char *)b->data + LWS_PRE, b->len, ZEGO_CLIENT_MESSAGE_MAX, &m,
-                             &err);
+    int rc =
+        zego_msg_decode((const char *)b->data + LWS_PRE, b->len, ZEGO_CLIENT_MESSAGE_MAX, &m, &err);
     if (rc == ZEGO_ERR_OK && m.type != ZEGO_MSG_STREAM_INFO)
         rc = zego_error_set(&err, ZEGO_ERR_PROTOCOL_UNKNOWN_TYPE,
                             "a publisher sends stream_info text messages, not %s",
@@ -371,8 +372,8 @@ static void publisher_frame(zs_publisher *pub, zs_channel *ch, zs_buf *b)
     zego_frame_header h;
     const uint8_t *payload;
     zego_error err;
-    int rc = zego_frame_parse(b->data + LWS_PRE, b->len, srv->cfg.max_frame_bytes, &h, &payload,
-                              &err);
+    int rc =
+        zego_frame_parse(b->data + LWS_PRE, b->len, srv->cfg.max_frame_bytes, &h, &payload, &err);
     const zego_track *track = NULL;
     if (rc == ZEGO_ERR_OK && !ch->stream_info)
         rc = zego_error_set(&err, ZEGO_ERR_FRAME_UNKNOWN_TRACK,
@@ -405,8 +406,7 @@ static int check_ticket(zs_server *srv, struct lws *wsi, zego_media_role role,
     zego_error err;
     int rc = zs_ticket_verify(srv->ticket_secret, ticket, zs_wall_ms(), claims, &err);
     if (rc == ZEGO_ERR_OK && claims->role != role)
-        rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID,
-                            "this ticket is for %s, not %s",
+        rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID, "this ticket is for %s, not %s",
                             claims->role == ZEGO_ROLE_PLAY ? "playing" : "publishing",
                             role == ZEGO_ROLE_PLAY ? "playing" : "publishing");
     const char *signature = ticket ? strrchr(ticket, '.') : NULL;
@@ -425,8 +425,8 @@ static int check_ticket(zs_server *srv, struct lws *wsi, zego_media_role role,
     if (rc == ZEGO_ERR_OK && role == ZEGO_ROLE_PUBLISH) {
         zs_channel *ch = zs_channel_get(srv, claims->app_id, claims->stream_id, false);
         if (!ch || ch->owner != s)
-            rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID,
-                                "the session no longer publishes %s", claims->stream_id);
+            rc = zego_error_set(&err, ZEGO_ERR_TICKET_INVALID, "the session no longer publishes %s",
+                                claims->stream_id);
     }
     if (rc != ZEGO_ERR_OK) {
         srv->metrics.auth_failures++;
@@ -438,18 +438,10 @@ static int check_ticket(zs_server *srv, struct lws *wsi, zego_media_role role,
     return rc;
 }
 
-static void set_sndbuf(zs_server *srv, struct lws *wsi)
-{
-    if (srv->cfg.sndbuf > 0) {
-        int fd = lws_get_socket_fd(wsi);
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &srv->cfg.sndbuf, sizeof srv->cfg.sndbuf);
-    }
-}
-
 /* ---- zego-publish.v1 ---- */
 
-static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                            void *in, size_t len)
+static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len)
 {
     zs_publisher *pub = user;
     zs_server *srv = lws_context_user(lws_get_context(wsi));
@@ -476,7 +468,7 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
             zs_channel_end_publish(ch, LWS_CLOSE_STATUS_NORMAL, "replaced by a new socket");
         ch->publisher = wsi;
         srv->n_publishers++;
-        set_sndbuf(srv, wsi);
+        zs_apply_sndbuf(srv, wsi);
         zs_log(srv, ZS_LOG_INFO, "publishing %s", ch->stream_id);
         break;
     }
@@ -565,8 +557,8 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
 
 /* ---- zego-play.v1 ---- */
 
-static int callback_play(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                         void *in, size_t len)
+static int callback_play(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
 {
     (void)in;
     zs_player *p = user;
@@ -590,7 +582,7 @@ static int callback_play(struct lws *wsi, enum lws_callback_reasons reason, void
             return -1;
         player_link(ch, p);
         srv->n_players++;
-        set_sndbuf(srv, wsi);
+        zs_apply_sndbuf(srv, wsi);
         player_start(p);
         break;
     }
@@ -680,7 +672,8 @@ void zs_media_tick(zs_server *srv)
     int64_t now = zs_now_us();
     const zs_config *cfg = &srv->cfg;
     forget_expired_tickets(srv);
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         for (zs_player *p = ch->players; p; p = p->next) {
             if (p->close_code) {
@@ -705,7 +698,8 @@ void zs_media_tick(zs_server *srv)
 
 void zs_media_shutdown(zs_server *srv)
 {
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         if (ch->publisher)
             publisher_close(lws_wsi_user(ch->publisher), LWS_CLOSE_STATUS_GOINGAWAY,

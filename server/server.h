@@ -106,11 +106,11 @@ typedef struct zs_server {
     char node_id[ZS_NODE_ID_SIZE];
     uint8_t ticket_secret[ZS_TICKET_SECRET_LEN];
 
-    zs_map rooms;    /* "app_id/room_id" -> zs_room */
-    zs_map sessions; /* session_id -> zs_session */
-    zs_map users;    /* "app_id/user_id" -> zs_session */
-    zs_map channels; /* "app_id/stream_id" -> zs_channel */
-    zs_map used_tickets; /* signature -> (intptr_t) expiry in Unix s: one socket per ticket */
+    zs_map rooms;          /* "app_id/room_id" -> zs_room */
+    zs_map sessions;       /* session_id -> zs_session */
+    zs_map users;          /* "app_id/user_id" -> zs_session */
+    zs_map channels;       /* "app_id/stream_id" -> zs_channel */
+    zs_map used_tickets;   /* signature -> (intptr_t) expiry in Unix s: one socket per ticket */
     struct zs_conn *conns; /* signaling connections, for the tick */
     uint32_t n_conns, n_publishers, n_players;
 
@@ -212,7 +212,7 @@ typedef struct zs_publisher {
     struct lws *wsi;
     zs_channel *ch;
     zs_ticket_claims claims; /* from the ticket, until the socket is established */
-    zs_buf *rx; /* the message being reassembled */
+    zs_buf *rx;              /* the message being reassembled */
     size_t rx_len;
     bool rx_text;
     zs_queue out; /* keyframe requests, errors */
@@ -223,6 +223,9 @@ typedef struct zs_publisher {
 int64_t zs_now_us(void);  /* monotonic */
 int64_t zs_wall_ms(void); /* Unix ms */
 void zs_log(zs_server *srv, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Caps the socket's SO_SNDBUF when --sndbuf is given (tests use it to make a
+ * slow reader show quickly). */
+void zs_apply_sndbuf(zs_server *srv, struct lws *wsi);
 #define ZS_LOG_ERROR 0
 #define ZS_LOG_WARN  1
 #define ZS_LOG_INFO  2

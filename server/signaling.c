@@ -78,8 +78,7 @@ static void send_error_event(zs_conn *c, const zego_error *err)
 
 /* Sends msg to every member of room with a connection except `except`;
  * user events only to members that asked for them. */
-static void room_send(zs_room *room, const zs_session *except, const zego_msg *msg,
-                      bool user_event)
+static void room_send(zs_room *room, const zs_session *except, const zego_msg *msg, bool user_event)
 {
     for (zs_session *s = room->members; s; s = s->room_next) {
         if (s != except && s->conn && (!user_event || s->user_update))
@@ -130,8 +129,7 @@ void zs_room_announce_stream(zs_channel *ch)
 {
     if (ch->room && ch->owner && !ch->announced) {
         ch->announced = true;
-        room_stream_event(ch->room, ch, ZEGO_MSG_STREAM_UPDATE, ZEGO_UPDATE_ADD,
-                          ZEGO_REASON_NONE);
+        room_stream_event(ch->room, ch, ZEGO_MSG_STREAM_UPDATE, ZEGO_UPDATE_ADD, ZEGO_REASON_NONE);
     }
 }
 
@@ -220,7 +218,8 @@ static void session_remove(zs_session *s, zego_delete_reason reason)
     /* Collect first: unpublishing may free channels while we iterate. */
     zs_channel *owned[MAX_PUBLISHES_PER_SESSION + 1];
     size_t n = 0;
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         if (ch->owner == s && n < MAX_PUBLISHES_PER_SESSION + 1)
             owned[n++] = ch;
@@ -334,7 +333,8 @@ static void fill_login_reply(zs_conn *c, zs_session *s, bool resumed, zego_msg *
             r->users[r->n_users++] = m->user;
     }
     size_t cap = 0;
-    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry; zs_map_next(&srv->channels, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->channels); it.entry;
+         zs_map_next(&srv->channels, &it)) {
         zs_channel *ch = it.entry->value;
         if (ch->room != s->room || !ch->announced || r->n_streams >= ZEGO_MAX_STREAMS_LISTED)
             continue;
@@ -508,8 +508,7 @@ static int handle_publish(zs_conn *c, const zego_msg *req, zego_msg *reply, zego
                               ch->owner->user.user_id);
     if ((!ch || ch->owner != s) && count_owned(srv, s) >= MAX_PUBLISHES_PER_SESSION)
         return zego_error_set(err, ZEGO_ERR_PROTOCOL_OUT_OF_RANGE,
-                              "a session publishes at most %d streams",
-                              MAX_PUBLISHES_PER_SESSION);
+                              "a session publishes at most %d streams", MAX_PUBLISHES_PER_SESSION);
     if (!ch && !(ch = zs_channel_get(srv, s->app_id, p->stream_id, true)))
         return zego_error_set(err, ZEGO_ERR_INTERNAL, "out of memory");
     ch->owner = s;
@@ -522,8 +521,7 @@ static zs_channel *owned_channel(zs_conn *c, const char *stream_id, zego_error *
 {
     zs_channel *ch = zs_channel_get(c->srv, c->session->app_id, stream_id, false);
     if (!ch || ch->owner != c->session) {
-        zego_error_set(err, ZEGO_ERR_STREAM_NOT_FOUND, "you do not publish stream %s",
-                       stream_id);
+        zego_error_set(err, ZEGO_ERR_STREAM_NOT_FOUND, "you do not publish stream %s", stream_id);
         return NULL;
     }
     return ch;
@@ -569,8 +567,7 @@ static int handle_stop_play(zs_conn *c, const zego_msg *req, zego_msg *reply, ze
     return ZEGO_ERR_OK;
 }
 
-static int handle_set_extra_info(zs_conn *c, const zego_msg *req, zego_msg *reply,
-                                 zego_error *err)
+static int handle_set_extra_info(zs_conn *c, const zego_msg *req, zego_msg *reply, zego_error *err)
 {
     const zego_publish_req *p = &req->u.set_stream_extra_info;
     zs_channel *ch = owned_channel(c, p->stream_id, err);
@@ -599,8 +596,7 @@ static int take_message_token(zs_session *s, zego_error *err)
     return ZEGO_ERR_OK;
 }
 
-static void fill_message_event(zs_session *s, zego_msg *ev, zego_msg_type type,
-                               const char *text)
+static void fill_message_event(zs_session *s, zego_msg *ev, zego_msg_type type, const char *text)
 {
     zego_msg_init(ev, type);
     snprintf(ev->u.message.room_id, sizeof ev->u.message.room_id, "%s", s->room->room_id);
@@ -623,8 +619,7 @@ static int handle_broadcast(zs_conn *c, const zego_msg *req, zego_msg *reply, ze
     return ZEGO_ERR_OK;
 }
 
-static int handle_custom_command(zs_conn *c, const zego_msg *req, zego_msg *reply,
-                                 zego_error *err)
+static int handle_custom_command(zs_conn *c, const zego_msg *req, zego_msg *reply, zego_error *err)
 {
     (void)reply;
     zs_session *s = c->session;
@@ -652,8 +647,7 @@ static int handle_custom_command(zs_conn *c, const zego_msg *req, zego_msg *repl
     return ZEGO_ERR_OK;
 }
 
-static int handle_media_ticket(zs_conn *c, const zego_msg *req, zego_msg *reply,
-                               zego_error *err)
+static int handle_media_ticket(zs_conn *c, const zego_msg *req, zego_msg *reply, zego_error *err)
 {
     zs_session *s = c->session;
     const zego_media_ticket_req *t = &req->u.media_ticket;
@@ -771,14 +765,6 @@ static void conn_unlink(zs_conn *c)
     c->next = c->prev = NULL;
 }
 
-static void set_sndbuf(zs_server *srv, struct lws *wsi)
-{
-    if (srv->cfg.sndbuf > 0) {
-        int fd = lws_get_socket_fd(wsi);
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &srv->cfg.sndbuf, sizeof srv->cfg.sndbuf);
-    }
-}
-
 static int callback_signaling(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                               void *in, size_t len)
 {
@@ -800,7 +786,7 @@ static int callback_signaling(struct lws *wsi, enum lws_callback_reasons reason,
         srv->conns = c;
         srv->n_conns++;
         srv->metrics.connections_total++;
-        set_sndbuf(srv, wsi);
+        zs_apply_sndbuf(srv, wsi);
         break;
 
     case LWS_CALLBACK_RECEIVE: {
@@ -869,8 +855,7 @@ static int callback_signaling(struct lws *wsi, enum lws_callback_reasons reason,
             zs_session *s = c->session;
             s->conn = NULL;
             s->detached_us = zs_now_us();
-            zs_log(srv, ZS_LOG_INFO,
-                   "user %s lost its connection; its session is kept for %u ms",
+            zs_log(srv, ZS_LOG_INFO, "user %s lost its connection; its session is kept for %u ms",
                    s->user.user_id, srv->cfg.reconnect_window_ms);
         }
         zs_queue_clear(&c->out);
@@ -912,7 +897,8 @@ void zs_signaling_tick(zs_server *srv)
     zs_session *expired[256];
     size_t n = 0;
     int64_t wall_s = zs_wall_ms() / 1000;
-    for (zs_map_iter it = zs_map_first(&srv->sessions); it.entry; zs_map_next(&srv->sessions, &it)) {
+    for (zs_map_iter it = zs_map_first(&srv->sessions); it.entry;
+         zs_map_next(&srv->sessions, &it)) {
         zs_session *s = it.entry->value;
         if (!s->conn && now - s->detached_us > (int64_t)srv->cfg.reconnect_window_ms * 1000) {
             if (n < sizeof expired / sizeof expired[0])

@@ -60,8 +60,8 @@ static int invalid(zego_error *err, const char *why)
     return zego_error_set(err, ZEGO_ERR_TICKET_INVALID, "media ticket %s; ask for a new one", why);
 }
 
-int zs_ticket_verify(const uint8_t secret[ZS_TICKET_SECRET_LEN], const char *ticket,
-                     int64_t now_ms, zs_ticket_claims *c, zego_error *err)
+int zs_ticket_verify(const uint8_t secret[ZS_TICKET_SECRET_LEN], const char *ticket, int64_t now_ms,
+                     zs_ticket_claims *c, zego_error *err)
 {
     memset(c, 0, sizeof *c);
     if (!ticket || !ticket[0])
@@ -95,8 +95,8 @@ int zs_ticket_verify(const uint8_t secret[ZS_TICKET_SECRET_LEN], const char *tic
     json_t *obj = json_loadb((const char *)claims, claims_len, JSON_REJECT_DUPLICATES, &jerr);
     const char *node = NULL, *role = NULL, *stream_id = NULL, *session_id = NULL;
     json_int_t app_id = 0, exp = 0;
-    int ok = obj && json_unpack(obj, "{s:s, s:s, s:I, s:s, s:s, s:I}", "node", &node, "role",
-                                &role, "app_id", &app_id, "stream_id", &stream_id, "session_id",
+    int ok = obj && json_unpack(obj, "{s:s, s:s, s:I, s:s, s:s, s:I}", "node", &node, "role", &role,
+                                "app_id", &app_id, "stream_id", &stream_id, "session_id",
                                 &session_id, "exp", &exp) == 0;
     int rc = ZEGO_ERR_OK;
     if (!ok || strlen(node) >= sizeof c->node || strlen(stream_id) >= sizeof c->stream_id ||

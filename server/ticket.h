@@ -30,7 +30,7 @@ int zs_ticket_make(const uint8_t secret[ZS_TICKET_SECRET_LEN], const zs_ticket_c
 
 /* Checks the signature, the form and the expiry (as of now_ms).  Returns
  * ZEGO_ERR_OK, ZEGO_ERR_TICKET_INVALID or ZEGO_ERR_TICKET_EXPIRED. */
-int zs_ticket_verify(const uint8_t secret[ZS_TICKET_SECRET_LEN], const char *ticket,
-                     int64_t now_ms, zs_ticket_claims *claims, zego_error *err);
+int zs_ticket_verify(const uint8_t secret[ZS_TICKET_SECRET_LEN], const char *ticket, int64_t now_ms,
+                     zs_ticket_claims *claims, zego_error *err);
 
 #endif

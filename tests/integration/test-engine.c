@@ -221,8 +221,8 @@ static bool wait_frames(recorder *r, uint32_t n, int timeout_ms)
 static const zego_player_callbacks *player_callbacks(test_engine *t)
 {
     static __thread zego_player_callbacks cb;
-    cb = (zego_player_callbacks){.user_data = &t->rec, .media_info = on_media_info,
-                                 .frame = on_frame};
+    cb = (zego_player_callbacks){
+        .user_data = &t->rec, .media_info = on_media_info, .frame = on_frame};
     return &cb;
 }
 
@@ -257,8 +257,8 @@ static int engine_start(test_engine *t, const zt_server *srv, const char *room, 
                             .player_quality_update = on_player_quality};
     if (!zego_engine_add_handler(t->engine, &h, &err))
         return -1;
-    zego_room_config room_cfg = {.room_id = room, .user_id = user, .user_name = user,
-                                 .token = token, .user_update = true};
+    zego_room_config room_cfg = {
+        .room_id = room, .user_id = user, .user_name = user, .token = token, .user_update = true};
     return zego_engine_login_room(t->engine, &room_cfg, &err);
 }
 
@@ -274,16 +274,26 @@ static void engine_stop(test_engine *t)
 }
 
 static const zego_track tracks[] = {
-    {.id = 0, .kind = ZEGO_TRACK_VIDEO, .codec = ZEGO_CODEC_H264, .codec_string = "avc1.42E01E",
-     .width = 640, .height = 360, .framerate_num = 30, .framerate_den = 1},
-    {.id = 1, .kind = ZEGO_TRACK_AUDIO, .codec = ZEGO_CODEC_OPUS, .codec_string = "opus",
-     .sample_rate = 48000, .channels = 2},
+    {.id = 0,
+     .kind = ZEGO_TRACK_VIDEO,
+     .codec = ZEGO_CODEC_H264,
+     .codec_string = "avc1.42E01E",
+     .width = 640,
+     .height = 360,
+     .framerate_num = 30,
+     .framerate_den = 1},
+    {.id = 1,
+     .kind = ZEGO_TRACK_AUDIO,
+     .codec = ZEGO_CODEC_OPUS,
+     .codec_string = "opus",
+     .sample_rate = 48000,
+     .channels = 2},
 };
 
 static int start_publishing(test_engine *t, const char *stream_id)
 {
-    zego_publish_config pc = {.stream_id = stream_id, .extra_info = "{\"seat\":1}",
-                              .tracks = tracks, .n_tracks = 2};
+    zego_publish_config pc = {
+        .stream_id = stream_id, .extra_info = "{\"seat\":1}", .tracks = tracks, .n_tracks = 2};
     return zego_engine_start_publishing(t->engine, &pc, NULL);
 }
 
@@ -311,11 +321,11 @@ static void send_frames(test_engine *t, const char *stream_id, uint32_t first, u
     }
 }
 
-#define START_SERVER(srv, args)                                                                    \
-    zt_server srv;                                                                                 \
-    if (zt_server_start(&srv, 0, args)) {                                                          \
-        CHECK(!"server started");                                                                  \
-        return;                                                                                    \
+#define START_SERVER(srv, args)           \
+    zt_server srv;                        \
+    if (zt_server_start(&srv, 0, args)) { \
+        CHECK(!"server started");         \
+        return;                           \
     }
 
 /* ---- Tests ---- */
@@ -425,8 +435,8 @@ static void refusals_arrive_with_their_codes_and_others_carry_on(void)
 
     /* An oversized frame is refused by the engine before it goes out. */
     static uint8_t big[5 << 20];
-    zego_media_frame f = {.track = 0, .flags = ZEGO_FRAME_FLAG_KEY, .data = big,
-                          .size = sizeof big};
+    zego_media_frame f = {
+        .track = 0, .flags = ZEGO_FRAME_FLAG_KEY, .data = big, .size = sizeof big};
     CHECK_INT(zego_engine_send_frame(a.engine, "cam", &f, &err), ZEGO_ERR_FRAME_TOO_LARGE);
 
     /* The same user id logging in again kicks the first. */
@@ -505,15 +515,15 @@ static bool proxied_room_start(proxied_room *r)
     r->proxy = zt_proxy_start(r->srv.port, &port);
     zt_server via = r->srv;
     snprintf(via.url, sizeof via.url, "ws://127.0.0.1:%d/ws", port);
-    bool ok = engine_start(&r->alice, &via, "r", "alice", NULL) == 0 &&
-              engine_start(&r->bob, &r->srv, "r", "bob", NULL) == 0 &&
-              wait_line(&r->alice.rec, "room CONNECTED", &r->at, TIMEOUT) &&
-              wait_line(&r->bob.rec, "room CONNECTED", &r->bt, TIMEOUT) &&
-              start_publishing(&r->alice, "cam") == 0 &&
-              wait_line(&r->alice.rec, "publisher cam PUBLISHING", &r->at, TIMEOUT) &&
-              zego_engine_start_playing(r->bob.engine, "cam", player_callbacks(&r->bob), NULL) ==
-                  0 &&
-              wait_line(&r->bob.rec, "player cam PLAYING", &r->bt, TIMEOUT);
+    bool ok =
+        engine_start(&r->alice, &via, "r", "alice", NULL) == 0 &&
+        engine_start(&r->bob, &r->srv, "r", "bob", NULL) == 0 &&
+        wait_line(&r->alice.rec, "room CONNECTED", &r->at, TIMEOUT) &&
+        wait_line(&r->bob.rec, "room CONNECTED", &r->bt, TIMEOUT) &&
+        start_publishing(&r->alice, "cam") == 0 &&
+        wait_line(&r->alice.rec, "publisher cam PUBLISHING", &r->at, TIMEOUT) &&
+        zego_engine_start_playing(r->bob.engine, "cam", player_callbacks(&r->bob), NULL) == 0 &&
+        wait_line(&r->bob.rec, "player cam PLAYING", &r->bt, TIMEOUT);
     if (ok) {
         send_frames(&r->alice, "cam", 0, 29, 2000);
         ok = wait_frames(&r->bob.rec, 30, TIMEOUT);

@@ -27,11 +27,8 @@ static const char *const secured_args[] = {"--app", "1234567:" SECRET, NULL};
 
 static char *make_token(uint32_t app_id, const char *user_id, int64_t ttl, const char *payload)
 {
-    zego_token04_params p = {.app_id = app_id,
-                             .secret = SECRET,
-                             .user_id = user_id,
-                             .ttl = ttl,
-                             .payload = payload};
+    zego_token04_params p = {
+        .app_id = app_id, .secret = SECRET, .user_id = user_id, .ttl = ttl, .payload = payload};
     char *token = NULL;
     zego_error err;
     if (zego_token04_create(&p, &token, &err))
@@ -47,8 +44,7 @@ static int login(zt_client *c, const zt_server *srv, const char *room, const cha
     return zt_client_login(c, APP, room, user, NULL, user_update, reply);
 }
 
-static int request_stream(zt_client *c, zego_msg_type type, const char *stream_id,
-                          zego_msg *reply)
+static int request_stream(zt_client *c, zego_msg_type type, const char *stream_id, zego_msg *reply)
 {
     zego_msg req;
     zego_msg_init(&req, type);
@@ -151,11 +147,11 @@ static int recv_frame(zt_ws *ws, zt_ws_msg *m, int *texts)
     }
 }
 
-#define START_SERVER(srv, args)                                                                    \
-    zt_server srv;                                                                                 \
-    if (zt_server_start(&srv, 0, args)) {                                                          \
-        CHECK(!"server started");                                                                  \
-        return;                                                                                    \
+#define START_SERVER(srv, args)           \
+    zt_server srv;                        \
+    if (zt_server_start(&srv, 0, args)) { \
+        CHECK(!"server started");         \
+        return;                           \
     }
 
 /* ---- Rooms and users ---- */
@@ -454,7 +450,8 @@ static void a_stream_id_published_by_another_user_is_refused(void)
     CHECK_INT(login(&a, &srv, "r", "alice", false, NULL), 0);
     CHECK_INT(login(&b, &srv, "other-room", "bob", false, NULL), 0);
     CHECK_INT(request_stream(&a, ZEGO_MSG_PUBLISH, "cam", &reply), 0);
-    CHECK_INT(request_stream(&b, ZEGO_MSG_PUBLISH, "cam", &reply), ZEGO_ERR_STREAM_ALREADY_PUBLISHED);
+    CHECK_INT(request_stream(&b, ZEGO_MSG_PUBLISH, "cam", &reply),
+              ZEGO_ERR_STREAM_ALREADY_PUBLISHED);
     CHECK_CONTAINS(reply.error_message, "alice");
     /* Publishing one's own stream again is not a duplicate. */
     CHECK_INT(request_stream(&a, ZEGO_MSG_PUBLISH, "cam", &reply), 0);
@@ -533,7 +530,8 @@ static void token_privileges_limit_rooms_and_streams(void)
     zt_client_close(&c);
     CHECK_INT(zt_client_connect(&c, srv.port), 0);
     CHECK_INT(zt_client_login(&c, APP, "r", "alice", token, false, NULL), 0);
-    CHECK_INT(request_stream(&c, ZEGO_MSG_PUBLISH, "other", &reply), ZEGO_ERR_PUBLISH_NOT_AUTHORIZED);
+    CHECK_INT(request_stream(&c, ZEGO_MSG_PUBLISH, "other", &reply),
+              ZEGO_ERR_PUBLISH_NOT_AUTHORIZED);
     CHECK_INT(request_stream(&c, ZEGO_MSG_PUBLISH, "allowed", &reply), 0);
     zt_client_close(&c);
     free(token);
@@ -677,10 +675,17 @@ static void media_sockets_need_a_valid_ticket(void)
 
 static void a_player_that_stops_reading_is_dropped_without_hurting_others(void)
 {
-    static const char *const args[] = {"--sndbuf",           "8192",     "--gop-cache-bytes",
-                                       "200000",             "--player-queue-bytes", "300000",
-                                       "--player-queue-hard-bytes", "400000", "--player-stall-ms",
-                                       "1000",               NULL};
+    static const char *const args[] = {"--sndbuf",
+                                       "8192",
+                                       "--gop-cache-bytes",
+                                       "200000",
+                                       "--player-queue-bytes",
+                                       "300000",
+                                       "--player-queue-hard-bytes",
+                                       "400000",
+                                       "--player-stall-ms",
+                                       "1000",
+                                       NULL};
     START_SERVER(srv, args);
     zt_client a, b, s;
     zt_ws pub, good, slow;
@@ -970,8 +975,8 @@ static void apps_can_come_from_a_file_and_bad_files_are_refused(void)
     fputs("1234567 too-short-secret\n", f);
     fclose(f);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s --listen 127.0.0.1:0 --app-file %s 2>&1", getenv("ZEGO_SERVER_BIN"),
-             path);
+    snprintf(cmd, sizeof cmd, "%s --listen 127.0.0.1:0 --app-file %s 2>&1",
+             getenv("ZEGO_SERVER_BIN"), path);
     FILE *p = popen(cmd, "r");
     char out[512] = "";
     size_t got = fread(out, 1, sizeof out - 1, p);

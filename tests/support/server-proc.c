@@ -23,8 +23,8 @@ int zt_http_get(int port, const char *path, char *buf, size_t buf_size)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     char req[512];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                     path);
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || send(fd, req, (size_t)n, 0) != n) {
         close(fd);
         return -1;

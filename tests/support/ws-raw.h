@@ -22,12 +22,12 @@ typedef struct zt_ws {
     uint8_t *msg; /* reassembled message */
     size_t msg_len, msg_cap;
     int msg_opcode;
-    int close_code;      /* from the server's close frame, 0 if none */
+    int close_code; /* from the server's close frame, 0 if none */
     char close_reason[128];
 } zt_ws;
 
 typedef struct zt_ws_msg {
-    int opcode; /* ZT_WS_TEXT or ZT_WS_BINARY */
+    int opcode;          /* ZT_WS_TEXT or ZT_WS_BINARY */
     const uint8_t *data; /* valid until the next zt_ws_recv */
     size_t len;
 } zt_ws_msg;
