@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 300
 
 # Everything the build and the tests need from Debian.
 DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
-	clang libclang-rt-14-dev \
+	clang libclang-rt-14-dev openssl \
 	libjansson-dev libssl-dev \
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
 

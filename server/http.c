@@ -118,6 +118,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     http_conn *h = user;
     zs_server *srv = lws_context_user(lws_get_context(wsi));
 
+    /* lws also calls protocols[0] for connections that never had HTTP
+     * state of ours (a TLS handshake that failed, say). */
+    if (!h && reason != LWS_CALLBACK_HTTP)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
         const char *path = in;

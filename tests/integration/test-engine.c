@@ -226,6 +226,10 @@ static const zego_player_callbacks *player_callbacks(test_engine *t)
     return &cb;
 }
 
+/* TLS settings engine_start gives the next engines. */
+static bool tls_verify = true;
+static const char *tls_ca_file;
+
 static int engine_start(test_engine *t, const zt_server *srv, const char *room, const char *user,
                         const char *token)
 {
@@ -240,6 +244,8 @@ static int engine_start(test_engine *t, const zt_server *srv, const char *room, 
     cfg.reconnect_backoff_max_ms = 300;
     cfg.login_timeout_ms = 3000;
     cfg.quality_interval_ms = 500;
+    cfg.tls_verify = tls_verify;
+    cfg.tls_ca_file = tls_ca_file;
     zego_error err;
     t->engine = zego_engine_create(&cfg, &err);
     if (!t->engine) {
@@ -587,6 +593,52 @@ static void a_dropped_media_socket_is_repaired_without_room_events(void)
     proxied_room_stop(&r);
 }
 
+static void wss_is_served_and_certificates_are_checked(void)
+{
+    char dir[] = "/tmp/zego-test-tls-XXXXXX", cmd[1024], cert[256], key[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             key, cert);
+    if (system(cmd) != 0) {
+        CHECK(!"openssl made a test certificate");
+        return;
+    }
+    const char *args[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    zt_server srv;
+    CHECK_INT(zt_server_start(&srv, 0, args), 0);
+    CHECK(strncmp(srv.url, "wss://", 6) == 0);
+
+    test_engine a, b, c;
+    tls_verify = false;
+    CHECK_INT(engine_start(&a, &srv, "r", "insecure", NULL), 0);
+    CHECK(wait_line(&a.rec, "room CONNECTED", NULL, TIMEOUT));
+    tls_verify = true;
+    tls_ca_file = cert;
+    CHECK_INT(engine_start(&b, &srv, "r", "trusting", NULL), 0);
+    CHECK(wait_line(&b.rec, "room CONNECTED", NULL, TIMEOUT));
+    /* Media sockets are wss too: a stream goes through. */
+    CHECK_INT(start_publishing(&a, "cam"), 0);
+    CHECK(wait_line(&a.rec, "publisher cam PUBLISHING", NULL, TIMEOUT));
+    CHECK_INT(zego_engine_start_playing(b.engine, "cam", player_callbacks(&b), NULL), 0);
+    CHECK(wait_line(&b.rec, "player cam PLAYING", NULL, TIMEOUT));
+    send_frames(&a, "cam", 0, 29, 2000);
+    CHECK(wait_frames(&b.rec, 30, TIMEOUT));
+    tls_ca_file = NULL;
+    CHECK_INT(engine_start(&c, &srv, "r", "suspicious", NULL), 0);
+    CHECK(wait_line(&c.rec, "room DISCONNECTED LOGIN_FAILED", NULL, TIMEOUT));
+    engine_stop(&a);
+    engine_stop(&b);
+    engine_stop(&c);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
 static void an_unreachable_server_fails_the_login_with_a_code(void)
 {
     zt_server none = {.port = 1};
@@ -606,6 +658,7 @@ int main(void)
     RUN(engines_come_back_by_themselves_after_a_server_restart);
     RUN(a_dropped_connection_resumes_the_session_unseen_by_others);
     RUN(a_dropped_media_socket_is_repaired_without_room_events);
+    RUN(wss_is_served_and_certificates_are_checked);
     RUN(an_unreachable_server_fails_the_login_with_a_code);
     return harness_finish();
 }

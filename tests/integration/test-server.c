@@ -253,6 +253,27 @@ static void a_second_login_of_a_user_id_kicks_the_first(void)
     CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
+static void rooms_and_servers_have_member_limits(void)
+{
+    static const char *const args[] = {"--max-users-per-room", "2", "--max-rooms", "2", NULL};
+    START_SERVER(srv, args);
+    zt_client a, b, c, d, e;
+    zego_msg reply;
+    CHECK_INT(login(&a, &srv, "r", "a", false, NULL), 0);
+    CHECK_INT(login(&b, &srv, "r", "b", false, NULL), 0);
+    CHECK_INT(login(&c, &srv, "r", "c", false, &reply), ZEGO_ERR_ROOM_FULL);
+    CHECK_CONTAINS(reply.error_message, "room r is full");
+    CHECK_INT(login(&d, &srv, "r2", "d", false, NULL), 0);
+    CHECK_INT(login(&e, &srv, "r3", "e", false, &reply), ZEGO_ERR_SERVER_FULL);
+    CHECK_CONTAINS(reply.error_message, "--max-rooms");
+    zt_client_close(&a);
+    zt_client_close(&b);
+    zt_client_close(&c);
+    zt_client_close(&d);
+    zt_client_close(&e);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
 /* ---- Streams and media ---- */
 
 static void a_published_stream_is_announced_with_owner_and_extra_info(void)
@@ -994,6 +1015,7 @@ int main(void)
     RUN(user_events_go_only_to_users_who_asked);
     RUN(logout_deletes_the_users_streams_then_the_user);
     RUN(a_second_login_of_a_user_id_kicks_the_first);
+    RUN(rooms_and_servers_have_member_limits);
     RUN(a_published_stream_is_announced_with_owner_and_extra_info);
     RUN(every_frame_arrives_intact_and_in_order);
     RUN(fragmented_frames_are_reassembled);
