@@ -5,6 +5,7 @@
 BUILD     ?= build
 SAN_BUILD ?= build-san
 FUZZ_SECONDS ?= 300
+BENCH_ARGS ?= --players 100,500,1000 --seconds 10 --repeat 3
 
 # Everything the build and the tests need from Debian.
 DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
@@ -14,13 +15,14 @@ DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-san test demo fuzz install format clean help
+.PHONY: all deps build build-san test demo bench fuzz install format clean help
 
 all: build
 
 help:
 	@echo "make demo    - install dependencies, build, and run the demo"
 	@echo "make test    - install dependencies, build, and run every test suite"
+	@echo "make bench   - build, then run the relay benchmark (docs/performance.md)"
 	@echo "make build   - build into $(BUILD)/"
 	@echo "make fuzz    - run each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make install - install into meson's prefix (default /usr/local)"
@@ -64,6 +66,11 @@ test: build build-san
 
 demo: build
 	@sh examples/demo.sh $(BUILD)
+
+# One stream to 100, 500 and 1000 players, through the server and through a
+# minimal writev relay; prints the table of docs/performance.md (~5 minutes).
+bench: build
+	$(BUILD)/tests/bench/zego-bench-relay $(BENCH_ARGS)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ typedef struct frame {
 
 typedef struct peer {
     int fd;
-    char role; /* 0 until its first byte */
+    char role;  /* 0 until its first byte */
     bool armed; /* EPOLLOUT wanted */
     /* player: a ring of frames, the first partly written */
     frame **q;
@@ -58,6 +59,8 @@ static peer **players;
 static size_t n_players, cap_players;
 static size_t queue_bytes = 6u << 20;
 static uint64_t frames_in, frames_dropped;
+static peer **dead; /* closed during an epoll batch, freed after it */
+static size_t n_dead, cap_dead;
 
 static void on_signal(int sig)
 {
@@ -77,22 +80,44 @@ static void set_events(peer *p, uint32_t events)
     epoll_ctl(ep, EPOLL_CTL_MOD, p->fd, &ev);
 }
 
+/* Closes at once but frees after the batch of events, which may still name
+ * this peer. */
 static void peer_close(peer *p)
 {
+    if (p->fd < 0)
+        return;
     epoll_ctl(ep, EPOLL_CTL_DEL, p->fd, NULL);
     close(p->fd);
+    p->fd = -1;
     if (p->role == ROLE_PLAYER) {
         for (uint32_t i = 0; i < p->count; i++)
             frame_unref(p->q[(p->head + i) % p->cap]);
+        p->count = 0;
         for (size_t i = 0; i < n_players; i++)
             if (players[i] == p) {
                 players[i] = players[--n_players];
                 break;
             }
     }
-    free(p->q);
-    free(p->rx);
-    free(p);
+    if (n_dead == cap_dead) {
+        size_t cap = cap_dead ? cap_dead * 2 : 64;
+        peer **grown = realloc(dead, cap * sizeof *grown);
+        if (!grown)
+            return; /* leaks one peer rather than risk a use after free */
+        dead = grown;
+        cap_dead = cap;
+    }
+    dead[n_dead++] = p;
+}
+
+static void bury_dead(void)
+{
+    for (size_t i = 0; i < n_dead; i++) {
+        free(dead[i]->q);
+        free(dead[i]->rx);
+        free(dead[i]);
+    }
+    n_dead = 0;
 }
 
 /* Writes as much of the player's queue as the socket takes. */
@@ -232,6 +257,8 @@ static int on_publisher(peer *p)
 
 static void on_event(peer *p, uint32_t events)
 {
+    if (p->fd < 0)
+        return;
     if (!p->role) {
         char role;
         ssize_t got = recv(p->fd, &role, 1, 0);
@@ -336,6 +363,7 @@ int main(int argc, char **argv)
                 epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
             }
         }
+        bury_dead();
     }
     fprintf(stderr, "zego-bench-baseline: %llu frames in, %llu dropped for players\n",
             (unsigned long long)frames_in, (unsigned long long)frames_dropped);

@@ -26,9 +26,9 @@
 #include "bench.h"
 #include "protocol.h"
 
-#define MAX_HANDSHAKES 64       /* in flight while connecting */
+#define MAX_HANDSHAKES 64 /* in flight while connecting */
 #define READ_CHUNK     (256 * 1024)
-#define HEAD_BYTES     128      /* of each message: the frame header, or a text's start */
+#define HEAD_BYTES     128 /* of each message: the frame header, or a text's start */
 #define HS_BYTES       2048
 
 enum conn_state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSED, C_FAILED };
@@ -247,8 +247,11 @@ static void feed(bench_load *l, conn *c, const uint8_t *p, size_t n, int64_t now
             n--;
             if (c->hdr_len == 2) {
                 uint8_t len7 = c->hdr[1] & 0x7f;
-                c->hdr_need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) +
-                              (c->hdr[1] & 0x80 ? 4 : 0);
+                c->hdr_need = 2 + (c->hdr[1] & 0x80 ? 4 : 0);
+                if (len7 == 126)
+                    c->hdr_need += 2;
+                else if (len7 == 127)
+                    c->hdr_need += 8;
             }
             if (c->hdr_len < c->hdr_need)
                 continue;
@@ -358,8 +361,7 @@ static void on_connected(bench_load *l, conn *c)
                      c->path, c->port, ws_key, ZEGO_SUBPROTOCOL_PLAY);
     else
         n = snprintf(req, sizeof req, "%c", BENCH_ROLE_PLAYER);
-    if (n <= 0 || (size_t)n >= sizeof req ||
-        send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+    if (n <= 0 || (size_t)n >= sizeof req || send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
         snprintf(c->close_reason, sizeof c->close_reason, "cannot send the handshake");
         conn_close(l, c, true);
         return;
@@ -571,7 +573,7 @@ void bench_load_result_get(bench_load *l, bench_load_result *r)
         else
             r->failed++;
         if ((c->state == C_CLOSED || c->state == C_FAILED) && !r->first_close[0])
-            snprintf(r->first_close, sizeof r->first_close, "player %zu: code %d, %s", i,
+            snprintf(r->first_close, sizeof r->first_close, "player %zu: code %d, %.120s", i,
                      c->close_code, c->close_reason);
     }
     r->bytes_window = l->bytes_window;

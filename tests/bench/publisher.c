@@ -22,8 +22,8 @@
 #include "protocol.h"
 #include "room-client.h"
 
-#define BENCH_APP_ID     1u
-#define HEARTBEAT_US     5000000
+#define BENCH_APP_ID 1u
+#define HEARTBEAT_US 5000000
 
 typedef struct pub_conn {
     zt_client sig; /* zego: signaling */
@@ -64,8 +64,11 @@ static size_t build_frame(bench_publisher *p, pub_conn *pc, uint32_t seq)
                            .payload_size = (uint32_t)payload};
     zego_frame_header_write(&h, f);
     uint8_t *b = f + ZEGO_FRAME_HEADER_SIZE;
-    static const uint8_t key_nals[] = {0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1e, 0, 0, 0, 1, 0x68, 0xce,
-                                       0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88};
+    static const uint8_t key_nals[] = {
+        0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1e, /* SPS */
+        0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, /* PPS */
+        0, 0, 0, 1, 0x65, 0x88,             /* IDR slice */
+    };
     static const uint8_t p_nal[] = {0, 0, 0, 1, 0x41, 0x9a};
     size_t n = key ? sizeof key_nals : sizeof p_nal;
     memcpy(b, key ? key_nals : p_nal, n);
@@ -186,8 +189,7 @@ static int connect_baseline(bench_publisher *p, pub_conn *pc)
     uint8_t role = BENCH_ROLE_PUBLISHER;
     if (pc->fd < 0 || connect(pc->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         write_all(pc->fd, &role, 1)) {
-        snprintf(p->error, sizeof p->error, "cannot connect to the baseline: %s",
-                 strerror(errno));
+        snprintf(p->error, sizeof p->error, "cannot connect to the baseline: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -209,9 +211,9 @@ int bench_publisher_start(bench_publisher *p)
     bool key;
     pc->frame_cap = bench_frame_size(&p->stream, 0, &key);
     pc->frame = malloc(pc->frame_cap);
-    int rc = !pc->frame ? -1
-             : p->target == BENCH_ZEGO ? connect_zego(p, pc)
-                                       : connect_baseline(p, pc);
+    int rc = -1;
+    if (pc->frame)
+        rc = p->target == BENCH_ZEGO ? connect_zego(p, pc) : connect_baseline(p, pc);
     if (rc == 0 && pthread_create(&p->thread, NULL, publisher_thread, p) != 0)
         rc = -1;
     p->running = rc == 0;
