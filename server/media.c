@@ -25,6 +25,7 @@
 #define GOP_AUDIO_US            200000
 #define KEYFRAME_REQUEST_GAP_US 500000
 #define CLOSE_GRACE_US          2000000
+#define PLAYER_WRITE_BUDGET     (256 * 1024)
 
 /* ---- Channels ---- */
 
@@ -162,6 +163,13 @@ static int64_t player_oldest_age(const zs_player *p, int64_t now)
 }
 
 /* Drops the video frames still queued (a newer keyframe makes them useless). */
+/* Counts a frame dropped for a player that is behind. */
+static void player_dropped(zs_player *p)
+{
+    p->srv->metrics.frames_dropped++;
+    p->dropped_in_backlog = true;
+}
+
 static void player_purge_video(zs_player *p)
 {
     zs_queue keep = {0};
@@ -170,11 +178,21 @@ static void player_purge_video(zs_player *p)
         if (b->text || !b->is_video)
             zs_queue_push(&keep, b, PLAYER_MAX_ITEMS);
         else
-            p->srv->metrics.frames_dropped++;
+            player_dropped(p);
         zs_buf_unref(b);
     }
     zs_queue_clear(&p->q);
     p->q = keep;
+}
+
+/* Asks lws for a WRITEABLE callback once: every call re-arms POLLOUT, which
+ * with libuv is two epoll_ctl calls even when it was armed already. */
+static void player_want_write(zs_player *p)
+{
+    if (!p->write_pending) {
+        p->write_pending = true;
+        lws_callback_on_writable(p->wsi);
+    }
 }
 
 static void player_push(zs_player *p, zs_buf *b)
@@ -182,12 +200,12 @@ static void player_push(zs_player *p, zs_buf *b)
     if (!p->backlog_since_us)
         p->backlog_since_us = zs_now_us();
     if (!zs_queue_push(&p->q, b, PLAYER_MAX_ITEMS)) {
-        p->srv->metrics.frames_dropped++;
+        player_dropped(p);
         if (b->is_video)
             p->waiting_key = true;
         return;
     }
-    lws_callback_on_writable(p->wsi);
+    player_want_write(p);
 }
 
 /* Queues one frame for one player, applying the bounds. */
@@ -209,16 +227,16 @@ static void player_offer(zs_player *p, zs_buf *b, int64_t now)
             p->waiting_key = false;
             behind = player_backlog(p) + b->len > cfg->player_queue_hard_bytes;
         } else if (p->waiting_key) {
-            p->srv->metrics.frames_dropped++;
+            player_dropped(p);
             return;
         }
         if (behind) {
             p->waiting_key = true;
-            p->srv->metrics.frames_dropped++;
+            player_dropped(p);
             return;
         }
     } else if (player_backlog(p) + b->len > cfg->player_queue_hard_bytes) {
-        p->srv->metrics.frames_dropped++;
+        player_dropped(p);
         return;
     }
     player_push(p, b);
@@ -239,7 +257,7 @@ static void player_close(zs_player *p, int code, int32_t err_code, const char *w
             zs_buf_unref(b);
         }
     }
-    lws_callback_on_writable(p->wsi);
+    player_want_write(p);
 }
 
 static void player_link(zs_channel *ch, zs_player *p)
@@ -478,8 +496,9 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
             break;
         if (lws_is_first_fragment(wsi)) {
             zs_buf_unref(pub->rx);
-            size_t want = len + lws_remaining_packet_payload(wsi);
-            pub->rx = zs_buf_new(want > 65536 ? want : 65536);
+            /* The whole frame's size when lws knows it (unfragmented). */
+            pub->rx_cap = len + lws_remaining_packet_payload(wsi);
+            pub->rx = zs_buf_new(pub->rx_cap);
             pub->rx_len = 0;
             pub->rx_text = !lws_frame_is_binary(wsi);
             if (!pub->rx)
@@ -494,8 +513,8 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
             publisher_close(pub, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, err.code, err.message);
             break;
         }
-        if (pub->rx_len + len > pub->rx->len) {
-            size_t cap = pub->rx->len * 2;
+        if (pub->rx_len + len > pub->rx_cap) {
+            size_t cap = pub->rx_cap * 2;
             if (cap < pub->rx_len + len)
                 cap = pub->rx_len + len;
             if (cap > limit)
@@ -504,7 +523,7 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
             if (!grown)
                 return -1;
             pub->rx = grown;
-            pub->rx->len = (uint32_t)cap;
+            pub->rx_cap = cap;
         }
         memcpy(pub->rx->data + LWS_PRE + pub->rx_len, in, len);
         pub->rx_len += len;
@@ -512,6 +531,13 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
             break;
         zs_buf *b = pub->rx;
         pub->rx = NULL;
+        /* Fragmented messages grew by doubling: give back the slack, as the
+         * buffer may live on in the GOP cache and every player queue. */
+        if (pub->rx_cap > pub->rx_len + 4096) {
+            zs_buf *fitted = realloc(b, sizeof *b + LWS_PRE + pub->rx_len);
+            if (fitted)
+                b = fitted;
+        }
         b->len = (uint32_t)pub->rx_len;
         b->text = pub->rx_text;
         if (pub->rx_text)
@@ -591,26 +617,38 @@ static int callback_play(struct lws *wsi, enum lws_callback_reasons reason, void
         break;
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         p->inflight = 0; /* lws calls this only once its buffered remainder is out */
-        zs_buf *b = zs_queue_pop(&p->q);
-        if (b) {
+        p->write_pending = false;
+        /* Several queued messages in one go, up to a budget: each arming and
+         * disarming of POLLOUT costs epoll_ctl calls, which dominate when
+         * many players are fed.  A write that lws could not finish ends the
+         * round, so nothing is ever written on top of a remainder. */
+        size_t written = 0;
+        zs_buf *b;
+        while (written < PLAYER_WRITE_BUDGET && (b = zs_queue_pop(&p->q))) {
             int n = lws_write(wsi, b->data + LWS_PRE, b->len,
                               b->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
             if (n < 0) {
                 zs_buf_unref(b);
                 return -1;
             }
-            if (lws_partial_buffered(wsi))
-                p->inflight = b->len;
+            written += b->len;
             srv->metrics.bytes_out += b->len;
             if (!b->text)
                 srv->metrics.frames_out++;
+            bool partial = lws_partial_buffered(wsi);
+            if (partial)
+                p->inflight = b->len;
             zs_buf_unref(b);
+            if (partial)
+                break;
         }
-        if (!p->q.count && !p->inflight)
+        if (!p->q.count && !p->inflight) {
             p->backlog_since_us = 0; /* caught up */
+            p->dropped_in_backlog = false;
+        }
         /* Also when only lws's remainder is left: to learn when it is out. */
         if (p->q.count || p->inflight) {
-            lws_callback_on_writable(wsi);
+            player_want_write(p);
         } else if (p->close_code) {
             lws_close_reason(wsi, (enum lws_close_status)p->close_code,
                              (unsigned char *)p->close_reason, strlen(p->close_reason));
@@ -681,8 +719,10 @@ void zs_media_tick(zs_server *srv)
                     lws_set_timeout(p->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
                 continue;
             }
-            /* Behind = it has not once caught up with the stream for that long. */
-            if (p->backlog_since_us &&
+            /* Hopeless = frames had to be dropped for it and it has not once
+             * caught up for that long.  A server short of CPU, whose
+             * players all lag a little, drops nobody for that. */
+            if (p->backlog_since_us && p->dropped_in_backlog &&
                 now - p->backlog_since_us > (int64_t)cfg->player_stall_ms * 1000) {
                 srv->metrics.players_disconnected_slow++;
                 zs_log(srv, ZS_LOG_WARN,

@@ -201,6 +201,8 @@ typedef struct zs_player {
     size_t inflight; /* bytes of the last write lws may still hold */
     bool waiting_key;
     int64_t backlog_since_us; /* when its queue last stopped being empty; 0 = empty */
+    bool dropped_in_backlog;  /* frames were dropped for it since then */
+    bool write_pending;       /* a WRITEABLE callback is asked for */
     int64_t closing_since_us;
     int close_code;
     char close_reason[96];
@@ -213,7 +215,7 @@ typedef struct zs_publisher {
     zs_channel *ch;
     zs_ticket_claims claims; /* from the ticket, until the socket is established */
     zs_buf *rx;              /* the message being reassembled */
-    size_t rx_len;
+    size_t rx_len, rx_cap;
     bool rx_text;
     zs_queue out; /* keyframe requests, errors */
     int close_code;

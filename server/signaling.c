@@ -873,7 +873,8 @@ const struct lws_protocols zs_signaling_protocol = {
     .name = ZEGO_SUBPROTOCOL_SIGNALING,
     .callback = callback_signaling,
     .per_session_data_size = sizeof(zs_conn),
-    .rx_buffer_size = 16384,
+    /* Small: every session has one, and longer messages are reassembled. */
+    .rx_buffer_size = 4096,
     .tx_packet_size = 0,
 };
 
