@@ -39,6 +39,15 @@ deps:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@# Browser tests bring npm packages, pinned by a committed lockfile.  Node.js
+	@# and npm come from Debian only when the machine has none (a Node.js from
+	@# elsewhere conflicts with Debian's npm package).
+	@for lock in $(wildcard tests/*/package-lock.json); do \
+		command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }; \
+		dir=$$(dirname "$$lock"); \
+		[ -d "$$dir/node_modules" ] || (cd "$$dir" && npm ci --no-audit --no-fund); \
+	done
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --werror
