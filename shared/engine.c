@@ -1809,6 +1809,16 @@ static void do_logout(zego_engine *e)
         return;
     lws_sul_cancel(&e->sul_retry);
     lws_sul_cancel(&e->sul_heartbeat);
+    if (e->sig && e->link == LINK_UP) {
+        /* A stream stopped just before the logout is unpublished first, so
+         * that the room hears it ended as unpublished, not with the user. */
+        struct publisher *pubs[MAX_PUBLISHERS];
+        size_t n = pubs_snapshot(e, pubs);
+        for (size_t i = 0; i < n; i++) {
+            if (pubs[i]->stopped && pubs[i]->known)
+                stream_request(e, ZEGO_MSG_UNPUBLISH, pubs[i]->stream_id);
+        }
+    }
     streams_reset(e, true, 0);
     if (e->sig && e->link == LINK_UP) {
         zego_msg m;
