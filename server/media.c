@@ -375,12 +375,30 @@ static void publisher_stream_info(zs_publisher *pub, zs_channel *ch, zs_buf *b)
         publisher_close(pub, LWS_CLOSE_STATUS_POLICY_VIOLATION, rc, err.message);
         return;
     }
+    /* Players reset on every new generation and must see a higher number
+     * each time, also when a new publisher (another process, a restart)
+     * counts from 1 again: such a stream_info is renumbered. */
+    zs_buf *info_buf = zs_buf_ref(b);
+    if (m.u.stream_info.generation <= ch->last_generation) {
+        m.u.stream_info.generation = ch->last_generation + 1;
+        size_t len;
+        char *text = zego_msg_encode(&m, &len, NULL);
+        zs_buf *renumbered = text ? zs_buf_new(len) : NULL;
+        if (renumbered) {
+            renumbered->text = true;
+            memcpy(renumbered->data + LWS_PRE, text, len);
+            zs_buf_unref(info_buf);
+            info_buf = renumbered;
+        }
+        free(text);
+    }
+    ch->last_generation = m.u.stream_info.generation;
     /* A new generation starts from its own keyframe. */
     channel_reset_media(ch);
     ch->info = m.u.stream_info;
-    b->arrival_us = zs_now_us();
-    ch->stream_info = zs_buf_ref(b);
-    relay(ch, b);
+    info_buf->arrival_us = zs_now_us();
+    ch->stream_info = info_buf;
+    relay(ch, info_buf);
     zs_room_announce_stream(ch);
 }
 

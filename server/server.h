@@ -180,6 +180,7 @@ typedef struct zs_channel {
     bool announced; /* stream_update add sent (after the first stream_info) */
     struct lws *publisher;
     zs_buf *stream_info; /* the latest, as sent to players */
+    uint32_t last_generation; /* highest sent to players; kept across publishers */
     zego_stream_info info;
     zs_queue gop; /* frames since the last keyframe, plus recent audio */
     bool gop_has_key;

@@ -461,6 +461,34 @@ static void a_player_joining_without_a_cached_keyframe_makes_the_server_ask_for_
     CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
+static void a_new_publisher_counting_from_one_gets_a_higher_generation(void)
+{
+    START_SERVER(srv, NULL);
+    zt_client a, b, v;
+    zt_ws pub, player;
+    zego_msg reply;
+    CHECK_INT(login(&v, &srv, "r", "viewer", false, NULL), 0);
+    CHECK_INT(start_player(&v, "cam", &player, 0), 0);
+    CHECK_INT(login(&a, &srv, "r", "first", false, NULL), 0);
+    CHECK_INT(start_publisher(&a, "cam", &pub), 0); /* generation 1 */
+    zt_ws_msg m;
+    CHECK_INT(zt_ws_recv(&player, &m, TIMEOUT), 1);
+    CHECK(memmem(m.data, m.len, "\"generation\":1", 14) != NULL);
+    CHECK_INT(request_stream(&a, ZEGO_MSG_UNPUBLISH, "cam", &reply), 0);
+    zt_ws_close(&pub);
+    /* Another publisher of the same stream id starts at 1 again. */
+    CHECK_INT(login(&b, &srv, "r", "second", false, NULL), 0);
+    CHECK_INT(start_publisher(&b, "cam", &pub), 0);
+    CHECK_INT(zt_ws_recv(&player, &m, TIMEOUT), 1);
+    CHECK(m.opcode == ZT_WS_TEXT && memmem(m.data, m.len, "\"generation\":2", 14) != NULL);
+    zt_ws_close(&pub);
+    zt_ws_close(&player);
+    zt_client_close(&a);
+    zt_client_close(&b);
+    zt_client_close(&v);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
 /* ---- Refusals ---- */
 
 static void a_stream_id_published_by_another_user_is_refused(void)
@@ -1022,6 +1050,7 @@ int main(void)
     RUN(a_late_player_starts_at_the_last_keyframe_at_once);
     RUN(playing_before_publishing_waits_for_the_stream);
     RUN(a_player_joining_without_a_cached_keyframe_makes_the_server_ask_for_one);
+    RUN(a_new_publisher_counting_from_one_gets_a_higher_generation);
     RUN(a_stream_id_published_by_another_user_is_refused);
     RUN(each_bad_token_gets_its_code);
     RUN(token_privileges_limit_rooms_and_streams);
