@@ -912,6 +912,7 @@ static int decode_envelope(json_t *root, zego_msg *msg, struct path *p, zego_err
         static const struct field seq_field = {.name = "seq",
                                                .kind = K_U32,
                                                .offset = offsetof(zego_msg, seq),
+                                               .flags = F_REQUIRED,
                                                .min = 1,
                                                .max = UINT32_MAX};
         static const struct object_desc seq_desc = {&seq_field, 1};

@@ -5,5 +5,6 @@
 set -eu
 fuzzer=$1 seeds=$2 work=$3 seconds=$4
 mkdir -p "$work/artifacts"
+# libFuzzer exits 77 on a crash by default, which meson reads as "skipped".
 exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work" "$seeds"
+    -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work" "$seeds"

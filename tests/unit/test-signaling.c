@@ -397,6 +397,7 @@ static void requests_need_a_positive_integer_seq(void)
     expect_refused("{\"type\":\"logout\",\"seq\":4294967296}", ZEGO_ERR_PROTOCOL_OUT_OF_RANGE,
                    "seq");
     expect_refused("{\"type\":\"logout\",\"seq\":1.5}", ZEGO_ERR_PROTOCOL_WRONG_TYPE, "seq");
+    expect_refused("{\"type\":\"heartbeat\",\"seq\":null}", ZEGO_ERR_PROTOCOL_MISSING_FIELD, "seq");
 }
 
 static void a_failed_request_still_reports_its_type_and_seq(void)
