@@ -76,21 +76,6 @@ static size_t build_frame(bench_publisher *p, pub_conn *pc, uint32_t seq)
     return size;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Reads what the server sent without waiting (keyframe requests, heartbeat
  * replies): the raw client answers pings while it reads. */
 static int drain(zt_ws *ws)
@@ -133,7 +118,7 @@ static void *publisher_thread(void *arg)
         } else {
             uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
                              (uint8_t)len};
-            rc = write_all(pc->fd, be, 4) || write_all(pc->fd, pc->frame, len) ? -1 : 0;
+            rc = zt_write_all(pc->fd, be, 4) || zt_write_all(pc->fd, pc->frame, len) ? -1 : 0;
         }
         if (rc) {
             snprintf(p->error, sizeof p->error, "the publisher's socket failed at frame %u%s%s",
@@ -188,7 +173,7 @@ static int connect_baseline(bench_publisher *p, pub_conn *pc)
     setsockopt(pc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     uint8_t role = BENCH_ROLE_PUBLISHER;
     if (pc->fd < 0 || connect(pc->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        write_all(pc->fd, &role, 1)) {
+        zt_write_all(pc->fd, &role, 1)) {
         snprintf(p->error, sizeof p->error, "cannot connect to the baseline: %s", strerror(errno));
         return -1;
     }

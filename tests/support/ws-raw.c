@@ -25,7 +25,7 @@ int64_t zt_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int zt_write_all(int fd, const void *data, size_t len)
 {
     const uint8_t *p = data;
     while (len) {
@@ -89,7 +89,7 @@ int zt_ws_connect(zt_ws *ws, int port, const char *path, const char *subprotocol
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
                      path, port, key, subprotocol);
-    if (n <= 0 || (size_t)n >= sizeof req || write_all(ws->fd, req, (size_t)n))
+    if (n <= 0 || (size_t)n >= sizeof req || zt_write_all(ws->fd, req, (size_t)n))
         return -1;
 
     int64_t deadline = zt_now_ms() + 5000;
@@ -161,7 +161,7 @@ int zt_ws_send_frame(zt_ws *ws, int opcode, bool fin, const void *data, size_t l
         return -1;
     for (size_t i = 0; i < len; i++)
         masked[i] = ((const uint8_t *)data)[i] ^ mask[i & 3];
-    int rc = write_all(ws->fd, head, h) || write_all(ws->fd, masked, len) ? -1 : 0;
+    int rc = zt_write_all(ws->fd, head, h) || zt_write_all(ws->fd, masked, len) ? -1 : 0;
     free(masked);
     return rc;
 }

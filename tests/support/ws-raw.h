@@ -53,6 +53,10 @@ int zt_ws_recv(zt_ws *ws, zt_ws_msg *msg, int timeout_ms);
 
 void zt_ws_close(zt_ws *ws);
 
+/* Writes all of data to a blocking or non-blocking socket (retrying on
+ * EINTR); 0, or -1 when the socket fails. */
+int zt_write_all(int fd, const void *data, size_t len);
+
 /* Milliseconds on the monotonic clock. */
 int64_t zt_now_ms(void);
 
