@@ -11,7 +11,10 @@ BENCH_ARGS ?= --players 100,500,1000 --seconds 10 --repeat 3
 DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 	clang libclang-rt-14-dev openssl \
 	libjansson-dev libssl-dev \
-	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
+	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
