@@ -290,6 +290,8 @@ static void on_room_state(zego_engine *engine, const char *room_id, zego_room_st
 {
     (void)engine;
     GstZegoObject *zobj = user_data;
+    if (reason == ZEGO_ROOM_REASON_RECONNECTED)
+        g_atomic_int_inc(&zobj->reconnects);
     GST_DEBUG_OBJECT(zobj->element, "room %s: %s (%s) %d %s", room_id, zego_room_state_name(state),
                      zego_room_state_reason_name(reason), code, message ? message : "");
     gst_zego_object_post(
@@ -414,6 +416,7 @@ static void on_publisher_state(zego_engine *engine, const char *stream_id,
     GstZegoObject *zobj = user_data;
     if (!is_my_published_stream(zobj, stream_id))
         return;
+    g_atomic_int_set(&zobj->pub_state, (gint)state);
     GST_DEBUG_OBJECT(zobj->element, "publisher %s: %s %d", stream_id,
                      zego_publisher_state_name(state), code);
     gst_zego_object_post(zobj, gst_structure_new("zego-publisher-state", "stream-id", G_TYPE_STRING,
@@ -551,6 +554,8 @@ gboolean gst_zego_object_open(GstZegoObject *zobj)
         return TRUE;
     }
     g_atomic_int_set(&zobj->error_posted, 0);
+    g_atomic_int_set(&zobj->reconnects, 0);
+    g_atomic_int_set(&zobj->pub_state, (gint)ZEGO_PUBLISHER_STATE_NO_PUBLISH);
     cfg.server_url = zobj->server;
     cfg.app_id = zobj->app_id;
     cfg.log = on_log;

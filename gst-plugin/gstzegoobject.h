@@ -57,6 +57,8 @@ struct GstZegoObject {
     zego_engine *engine;
     guint32 handler_id;
     gint error_posted; /* atomic: a fatal error was posted already */
+    gint reconnects;   /* atomic: times the room was reconnected since open */
+    gint pub_state;    /* atomic: the last zego_publisher_state of the sink's stream */
 };
 
 GstZegoObject *gst_zego_object_new(GstElement *element, gboolean is_sink,

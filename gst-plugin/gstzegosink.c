@@ -50,6 +50,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_zego_sink_debug);
 enum {
     PROP_VIDEO_ENCODER = PROP_ZEGO_LAST,
     PROP_AUDIO_ENCODER,
+    PROP_VIDEO_CODEC,
+    PROP_AUDIO_CODEC,
     PROP_EXTRA_INFO,
     PROP_STATS,
     N_PROPERTIES
@@ -79,6 +81,8 @@ struct _GstZegoSink {
     GstZegoObject *zobj;
     GMutex lock; /* everything below */
     GstElement *video_encoder, *audio_encoder;
+    GstZegoVideoCodec video_codec;
+    GstZegoAudioCodec audio_codec;
     gchar *extra_info;
     SinkBranch *video, *audio;
     gboolean running; /* logged in: PAUSED or PLAYING */
@@ -98,6 +102,32 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
 static void gst_zego_sink_uri_handler_init(gpointer g_iface, gpointer iface_data);
 
 #define gst_zego_sink_parent_class parent_class
+GType gst_zego_video_codec_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {
+        {GST_ZEGO_VIDEO_CODEC_H264, "H.264 (x264enc)", "h264"},
+        {GST_ZEGO_VIDEO_CODEC_H265, "H.265 (x265enc)", "h265"},
+        {GST_ZEGO_VIDEO_CODEC_VP8, "VP8 (vp8enc)", "vp8"},
+        {GST_ZEGO_VIDEO_CODEC_VP9, "VP9 (vp9enc)", "vp9"},
+        {GST_ZEGO_VIDEO_CODEC_AV1, "AV1 (av1enc)", "av1"},
+        {0, NULL, NULL}};
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstZegoVideoCodec", values));
+    return type;
+}
+
+GType gst_zego_audio_codec_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {{GST_ZEGO_AUDIO_CODEC_OPUS, "Opus (opusenc)", "opus"},
+                                        {GST_ZEGO_AUDIO_CODEC_AAC, "AAC-LC (voaacenc)", "aac"},
+                                        {0, NULL, NULL}};
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstZegoAudioCodec", values));
+    return type;
+}
+
 G_DEFINE_TYPE_WITH_CODE(GstZegoSink, gst_zego_sink, GST_TYPE_BIN,
                         G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER,
                                               gst_zego_sink_uri_handler_init));
@@ -272,6 +302,90 @@ static const gchar *encoder_output_name(GstElement *encoder)
     return name;
 }
 
+/* The encoder for raw input when none is set: the codec chosen by the
+ * video-codec / audio-codec property, set up for real time (the libraries'
+ * defaults aim at files and are tens of times too slow), with a keyframe
+ * every 2 seconds and no B-frames.  *name: the factory tried. */
+static GstElement *make_default_encoder(GstZegoSink *sink, gboolean is_video,
+                                        const GstStructure *s, const gchar **name)
+{
+    g_mutex_lock(&sink->lock);
+    GstZegoVideoCodec vcodec = sink->video_codec;
+    GstZegoAudioCodec acodec = sink->audio_codec;
+    g_mutex_unlock(&sink->lock);
+    GstElement *e = NULL;
+    if (!is_video) {
+        if (acodec == GST_ZEGO_AUDIO_CODEC_AAC) {
+            /* voaacenc, else libav's. */
+            *name = "voaacenc";
+            e = gst_element_factory_make("voaacenc", NULL);
+            if (!e) {
+                *name = "avenc_aac";
+                e = gst_element_factory_make("avenc_aac", NULL);
+            }
+            if (e)
+                g_object_set(e, "bitrate", 128000, NULL);
+        } else {
+            *name = "opusenc";
+            e = gst_element_factory_make("opusenc", NULL);
+        }
+        return e;
+    }
+    gint fn = 30, fd = 1, w = 640, h = 360;
+    gst_structure_get_fraction(s, "framerate", &fn, &fd);
+    gst_structure_get_int(s, "width", &w);
+    gst_structure_get_int(s, "height", &h);
+    gdouble fps = fn > 0 && fd > 0 ? (gdouble)fn / fd : 30.0;
+    guint key_int = (guint)CLAMP(2 * fps + 0.5, 1, 600);
+    switch (vcodec) {
+    case GST_ZEGO_VIDEO_CODEC_H265:
+        *name = "x265enc";
+        if ((e = gst_element_factory_make(*name, NULL))) {
+            gst_util_set_object_arg(G_OBJECT(e), "tune", "zerolatency");
+            gst_util_set_object_arg(G_OBJECT(e), "speed-preset", "ultrafast");
+            g_object_set(e, "key-int-max", key_int, NULL);
+        }
+        break;
+    case GST_ZEGO_VIDEO_CODEC_VP8:
+    case GST_ZEGO_VIDEO_CODEC_VP9:
+        *name = vcodec == GST_ZEGO_VIDEO_CODEC_VP8 ? "vp8enc" : "vp9enc";
+        if ((e = gst_element_factory_make(*name, NULL))) {
+            /* target-bitrate 0: from the resolution (bits-per-pixel). */
+            g_object_set(e, "deadline", (gint64)1, "cpu-used", 8, "lag-in-frames", 0,
+                         "keyframe-max-dist", (gint)key_int, "target-bitrate", 0, "threads", 2,
+                         NULL);
+            gst_util_set_object_arg(G_OBJECT(e), "end-usage", "cbr");
+            if (vcodec == GST_ZEGO_VIDEO_CODEC_VP9)
+                g_object_set(e, "row-mt", TRUE, NULL);
+        }
+        break;
+    case GST_ZEGO_VIDEO_CODEC_AV1:
+        *name = "av1enc";
+        if ((e = gst_element_factory_make(*name, NULL))) {
+            /* About what the VPx encoders choose: 0.05 bits per pixel. */
+            guint kbps = (guint)CLAMP((gdouble)w * h * fps * 0.05 / 1000, 100, 20000);
+            gst_util_set_object_arg(G_OBJECT(e), "usage-profile", "realtime");
+            gst_util_set_object_arg(G_OBJECT(e), "end-usage", "cbr");
+            /* The element's quantizer bounds default to 0..0, on which
+             * libaom's CBR asserts: WebRTC's 10..56. */
+            g_object_set(e, "cpu-used", 8, "lag-in-frames", 0, "keyframe-max-dist", key_int,
+                         "target-bitrate", kbps, "min-quantizer", 10, "max-quantizer", 56,
+                         "row-mt", TRUE, "threads", 2, NULL);
+        }
+        break;
+    case GST_ZEGO_VIDEO_CODEC_H264:
+    default:
+        *name = "x264enc";
+        if ((e = gst_element_factory_make(*name, NULL))) {
+            gst_util_set_object_arg(G_OBJECT(e), "tune", "zerolatency");
+            gst_util_set_object_arg(G_OBJECT(e), "speed-preset", "ultrafast");
+            g_object_set(e, "key-int-max", key_int, "bframes", 0, NULL);
+        }
+        break;
+    }
+    return e;
+}
+
 /* Builds [converter ! encoder !] [parser !] capsfilter ! appsink for the
  * first caps of a pad.  In the streaming thread, without the lock. */
 static gboolean build_branch(SinkBranch *b, GstCaps *caps)
@@ -295,25 +409,15 @@ static gboolean build_branch(SinkBranch *b, GstCaps *caps)
             encoder = NULL;
         g_mutex_unlock(&sink->lock);
         default_encoder = encoder == NULL;
-        if (!encoder && b->is_video) {
-            gint fn = 30, fd = 1;
-            gst_structure_get_fraction(s, "framerate", &fn, &fd);
-            guint key_int = fn > 0 && fd > 0 ? (guint)(2 * fn / fd) : 60;
-            encoder = make("x264enc");
-            if (encoder)
-                gst_util_set_object_arg(G_OBJECT(encoder), "tune", "zerolatency");
-            if (encoder)
-                g_object_set(encoder, "key-int-max", key_int ? key_int : 60, "bframes", 0, NULL);
-            if (encoder)
-                gst_util_set_object_arg(G_OBJECT(encoder), "speed-preset", "ultrafast");
-        } else if (!encoder) {
-            encoder = make("opusenc");
-        }
+        const gchar *wanted = NULL;
+        if (!encoder)
+            encoder = make_default_encoder(sink, b->is_video, s, &wanted);
         if (!encoder) {
-            GST_ELEMENT_ERROR(
-                sink, CORE, MISSING_PLUGIN,
-                ("No %s encoder available (x264enc / opusenc)", b->is_video ? "video" : "audio"),
-                (NULL));
+            GST_ELEMENT_ERROR(sink, CORE, MISSING_PLUGIN,
+                              ("The %s encoder %s is not installed", b->is_video ? "video" : "audio",
+                               wanted),
+                              ("set the %s property to an encoder that is",
+                               b->is_video ? "video-encoder" : "audio-encoder"));
             return FALSE;
         }
         if (g_object_is_floating(encoder))
@@ -605,7 +709,10 @@ static GstStructure *make_stats(GstZegoSink *sink)
     if (engine && publishing)
         zego_engine_get_publish_stats(engine, sink->zobj->stream_id, &st, NULL);
     GstStructure *s = gst_structure_new(
-        "application/x-zego-publish-stats", "publishing", G_TYPE_BOOLEAN, publishing,
+        "application/x-zego-publish-stats", "publishing", G_TYPE_BOOLEAN, publishing, "state",
+        G_TYPE_STRING,
+        zego_publisher_state_name((zego_publisher_state)g_atomic_int_get(&sink->zobj->pub_state)),
+        "reconnects", G_TYPE_UINT, (guint)g_atomic_int_get(&sink->zobj->reconnects),
         "frames-given", G_TYPE_UINT64, sink->frames_sent, "video-frames", G_TYPE_UINT64,
         sink->video ? sink->video->frames : 0, "audio-frames", G_TYPE_UINT64,
         sink->audio ? sink->audio->frames : 0, "frames-sent", G_TYPE_UINT64,
@@ -638,6 +745,16 @@ static void gst_zego_sink_set_property(GObject *object, guint prop_id, const GVa
         g_mutex_unlock(&sink->lock);
         break;
     }
+    case PROP_VIDEO_CODEC:
+        g_mutex_lock(&sink->lock);
+        sink->video_codec = g_value_get_enum(value);
+        g_mutex_unlock(&sink->lock);
+        break;
+    case PROP_AUDIO_CODEC:
+        g_mutex_lock(&sink->lock);
+        sink->audio_codec = g_value_get_enum(value);
+        g_mutex_unlock(&sink->lock);
+        break;
     case PROP_EXTRA_INFO: {
         zego_error zerr;
         const gchar *info = g_value_get_string(value);
@@ -676,6 +793,16 @@ static void gst_zego_sink_get_property(GObject *object, guint prop_id, GValue *v
     case PROP_AUDIO_ENCODER:
         g_mutex_lock(&sink->lock);
         g_value_set_object(value, sink->audio_encoder);
+        g_mutex_unlock(&sink->lock);
+        break;
+    case PROP_VIDEO_CODEC:
+        g_mutex_lock(&sink->lock);
+        g_value_set_enum(value, sink->video_codec);
+        g_mutex_unlock(&sink->lock);
+        break;
+    case PROP_AUDIO_CODEC:
+        g_mutex_lock(&sink->lock);
+        g_value_set_enum(value, sink->audio_codec);
         g_mutex_unlock(&sink->lock);
         break;
     case PROP_EXTRA_INFO:
@@ -718,12 +845,28 @@ static void gst_zego_sink_class_init(GstZegoSinkClass *klass)
 
     properties[PROP_VIDEO_ENCODER] = g_param_spec_object(
         "video-encoder", "Video encoder",
-        "The encoder for raw video (default: x264enc tune=zerolatency speed-preset=ultrafast "
-        "key-int-max=2 s bframes=0); its output must be a format a room takes",
+        "The encoder for raw video, used as it is configured (default: the video-codec's "
+        "encoder set up for real time); its output must be a format a room takes",
         GST_TYPE_ELEMENT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
     properties[PROP_AUDIO_ENCODER] = g_param_spec_object(
-        "audio-encoder", "Audio encoder", "The encoder for raw audio (default: opusenc)",
+        "audio-encoder", "Audio encoder",
+        "The encoder for raw audio, used as it is configured (default: the audio-codec's "
+        "encoder)",
         GST_TYPE_ELEMENT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+    properties[PROP_VIDEO_CODEC] = g_param_spec_enum(
+        "video-codec", "Video codec",
+        "The codec raw video is encoded to when video-encoder is not set, with a keyframe "
+        "every 2 s and no B-frames: h264 (x264enc tune=zerolatency speed-preset=ultrafast), "
+        "h265 (x265enc, the same), vp8 / vp9 (vp8enc / vp9enc deadline=1 cpu-used=8 "
+        "end-usage=cbr), av1 (av1enc usage-profile=realtime cpu-used=8 end-usage=cbr)",
+        GST_TYPE_ZEGO_VIDEO_CODEC, GST_ZEGO_VIDEO_CODEC_H264,
+        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+    properties[PROP_AUDIO_CODEC] = g_param_spec_enum(
+        "audio-codec", "Audio codec",
+        "The codec raw audio is encoded to when audio-encoder is not set: opus (opusenc) or "
+        "aac (voaacenc, else avenc_aac; 128 kbit/s)",
+        GST_TYPE_ZEGO_AUDIO_CODEC, GST_ZEGO_AUDIO_CODEC_OPUS,
+        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
     properties[PROP_EXTRA_INFO] = g_param_spec_string(
         "extra-info", "Extra info",
         "The stream's extra info (UTF-8, at most 1024 bytes); may change while playing", NULL,
@@ -745,6 +888,8 @@ static void gst_zego_sink_class_init(GstZegoSinkClass *klass)
     element_class->release_pad = GST_DEBUG_FUNCPTR(gst_zego_sink_release_pad);
 
     GST_DEBUG_CATEGORY_INIT(gst_zego_sink_debug, "zegosink", 0, "ZEGO room sink");
+    gst_type_mark_as_plugin_api(GST_TYPE_ZEGO_VIDEO_CODEC, 0);
+    gst_type_mark_as_plugin_api(GST_TYPE_ZEGO_AUDIO_CODEC, 0);
 }
 
 static void gst_zego_sink_init(GstZegoSink *sink)

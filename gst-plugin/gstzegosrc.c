@@ -58,6 +58,11 @@ GST_DEBUG_CATEGORY_STATIC(gst_zego_src_debug);
 #define DEFAULT_EOS_ON_UNPUBLISH FALSE
 #define APPSRC_MAX_BYTES         (8 * 1024 * 1024)
 #define PENDING_MAX_BYTES        (8 * 1024 * 1024)
+/* Clock skew correction: every window, the offset moves by a quarter of the
+ * drift seen, at most SKEW_MAX_STEP (1000 ppm, ten times what two ordinary
+ * clocks drift apart). */
+#define SKEW_WINDOW   (5 * GST_SECOND)
+#define SKEW_MAX_STEP (5 * GST_MSECOND)
 
 enum {
     PROP_LATENCY = PROP_ZEGO_LAST,
@@ -146,6 +151,11 @@ typedef struct SrcTrack {
     GQueue pending; /* frames before it is ready */
     gsize pending_bytes;
     gboolean eos_seen;
+    gboolean retired; /* replaced by a track of another codec */
+    /* The latest pts of a frame pushed decode-only: decoders do not all
+     * honour the flag, so their output up to it is dropped here. */
+    GstClockTime decode_only_until;
+    GstClockTime last_early; /* the last timestamp given to a frame from before 0 */
 } SrcTrack;
 
 struct SrcStream {
@@ -159,14 +169,20 @@ struct SrcStream {
     GPtrArray *tracks; /* SrcTrack* */
     gboolean have_offset;
     GstClockTimeDiff offset; /* running time = pts + offset */
+    /* Skew: the least lateness (now - running time) of the frames of each
+     * window, against the first window's. */
+    GstClockTimeDiff win_start, win_min, skew_ref, skew_total;
+    gboolean have_skew_ref;
+    gboolean in_burst; /* since the anchor, every frame was older than the latency */
     guint64 frames, dropped;
 };
 
-typedef enum { JOB_EXPOSE, JOB_REMOVE, JOB_QUIT } JobKind;
+typedef enum { JOB_EXPOSE, JOB_REMOVE, JOB_REMOVE_TRACK, JOB_QUIT } JobKind;
 
 typedef struct Job {
     JobKind kind;
     SrcStream *stream;
+    SrcTrack *track; /* JOB_REMOVE_TRACK: a retired track, owned by the job */
 } Job;
 
 struct _GstZegoSrc {
@@ -239,11 +255,12 @@ static void stream_unref(SrcStream *s)
     g_free(s);
 }
 
-static void push_job(GstZegoSrc *src, JobKind kind, SrcStream *stream)
+static void push_job(GstZegoSrc *src, JobKind kind, SrcStream *stream, SrcTrack *track)
 {
     Job *job = g_new0(Job, 1);
     job->kind = kind;
     job->stream = stream ? stream_ref(stream) : NULL;
+    job->track = track;
     g_async_queue_push(src->jobs, job);
 }
 
@@ -271,6 +288,21 @@ static GstElement *make_decoder(const GstCaps *caps)
     return e;
 }
 
+/* With the lock.  Takes t out of the stream (its frames go to the track that
+ * replaces it) and has the worker end and remove its pad. */
+static void retire_track(GstZegoSrc *src, SrcStream *s, SrcTrack *t)
+{
+    for (guint i = 0; i < s->tracks->len; i++)
+        if (g_ptr_array_index(s->tracks, i) == t) {
+            g_ptr_array_steal_index(s->tracks, i);
+            break;
+        }
+    t->retired = TRUE;
+    if (t->ready)
+        gst_app_src_end_of_stream(GST_APP_SRC(t->appsrc));
+    push_job(src, JOB_REMOVE_TRACK, s, t);
+}
+
 static void on_media_info(zego_engine *engine, const zego_media_info *info, void *user_data)
 {
     (void)engine;
@@ -291,17 +323,22 @@ static void on_media_info(zego_engine *engine, const zego_media_info *info, void
             continue;
         }
         SrcTrack *t = find_track(s, zt->id);
-        if (t && t->info.kind != zt->kind) {
-            GST_WARNING_OBJECT(src, "stream %s track %u changed kind; ignored", s->stream_id,
-                               zt->id);
-            gst_caps_unref(caps);
-            continue;
+        if (t && (t->info.kind != zt->kind || t->info.codec != zt->codec)) {
+            /* Another codec needs another parser and decoder, and the
+             * elements downstream may not take it: the track's pad ends
+             * and a new pad replaces it, as a demuxer does. */
+            GST_INFO_OBJECT(src, "stream %s track %u: codec %s -> %s, replacing its pad",
+                            s->stream_id, zt->id, t->info.codec_string, zt->codec_string);
+            retire_track(src, s, t);
+            t = NULL;
         }
         if (!t) {
             t = g_new0(SrcTrack, 1);
             t->stream = s;
             t->id = zt->id;
             g_queue_init(&t->pending);
+            t->decode_only_until = GST_CLOCK_TIME_NONE;
+            t->last_early = GST_CLOCK_TIME_NONE;
             t->appsrc = gst_element_factory_make("appsrc", NULL);
             const gchar *parser = gst_zego_parser_for_codec(zt->codec);
             t->parser = parser ? gst_element_factory_make(parser, NULL) : NULL;
@@ -320,15 +357,24 @@ static void on_media_info(zego_engine *engine, const zego_media_info *info, void
             g_ptr_array_add(s->tracks, t);
             expose = TRUE;
         }
+        /* Video waits for a keyframe when the decoder needs one: a new
+         * track, or new parameters.  A generation that changes another
+         * track (or comes from a new socket, which the publisher starts at
+         * a keyframe) goes on. */
+        gboolean same = t->caps && strcmp(t->info.codec_string, zt->codec_string) == 0 &&
+                        t->info.width == zt->width && t->info.height == zt->height &&
+                        t->info.config_len == zt->config_len &&
+                        memcmp(t->info.config, zt->config, zt->config_len) == 0;
+        if (!same && zt->kind == ZEGO_TRACK_VIDEO)
+            t->need_key = TRUE;
         t->info = *zt;
         gst_caps_replace(&t->caps, caps);
         gst_app_src_set_caps(GST_APP_SRC(t->appsrc), caps);
         gst_caps_unref(caps);
-        t->need_key = zt->kind == ZEGO_TRACK_VIDEO;
         t->discont = TRUE;
     }
     if (expose)
-        push_job(src, JOB_EXPOSE, s);
+        push_job(src, JOB_EXPOSE, s, NULL);
     g_mutex_unlock(&src->lock);
 }
 
@@ -374,6 +420,10 @@ static void on_frame(zego_engine *engine, const char *stream_id, const zego_medi
         }
         s->offset = now_rt - age_us * 1000 - pts;
         s->have_offset = TRUE;
+        s->win_start = now_rt;
+        s->win_min = G_MAXINT64;
+        s->have_skew_ref = FALSE;
+        s->in_burst = TRUE;
         GST_DEBUG_OBJECT(src, "stream %s: first frame %" G_GINT64_FORMAT " us old", s->stream_id,
                          age_us);
     }
@@ -383,15 +433,48 @@ static void on_frame(zego_engine *engine, const char *stream_id, const zego_medi
         s->offset -= ts - now_rt;
         ts = now_rt;
     }
+    /* The publisher's clock and ours drift apart: follow slowly, so that
+     * hours of play neither fill the buffers nor fall behind. */
+    s->win_min = MIN(s->win_min, now_rt - ts);
+    if (now_rt - s->win_start >= SKEW_WINDOW) {
+        if (!s->have_skew_ref) {
+            s->skew_ref = s->win_min;
+            s->have_skew_ref = TRUE;
+        } else {
+            GstClockTimeDiff step =
+                CLAMP((s->win_min - s->skew_ref) / 4, -SKEW_MAX_STEP, SKEW_MAX_STEP);
+            s->offset += step;
+            s->skew_total += step;
+            GST_LOG_OBJECT(src, "stream %s: skew step %" G_GINT64_FORMAT " us", s->stream_id,
+                           step / 1000);
+        }
+        s->win_start = now_rt;
+        s->win_min = G_MAXINT64;
+    }
     GstClockTimeDiff dts_rt = dts + s->offset;
 
     GstBuffer *buf = gst_buffer_new_memdup(f->data, f->size);
-    GST_BUFFER_PTS(buf) = ts >= 0 ? (GstClockTime)ts : 0;
-    GST_BUFFER_DTS(buf) = dts_rt >= 0 ? (GstClockTime)dts_rt : GST_BUFFER_PTS(buf);
+    if (ts >= 0) {
+        GST_BUFFER_PTS(buf) = (GstClockTime)ts;
+        GST_BUFFER_DTS(buf) = dts_rt >= 0 ? (GstClockTime)dts_rt : GST_BUFFER_PTS(buf);
+    } else {
+        /* Before the pipeline started (a burst into a young pipeline): such
+         * frames are only decoded; they still need increasing timestamps
+         * for parsers and decoders. */
+        GST_BUFFER_PTS(buf) = GST_BUFFER_DTS(buf) =
+            GST_CLOCK_TIME_IS_VALID(t->last_early) ? t->last_early + GST_USECOND : 0;
+        t->last_early = GST_BUFFER_PTS(buf);
+    }
     if (t->info.kind == ZEGO_TRACK_VIDEO && !(f->flags & ZEGO_FRAME_FLAG_KEY))
         GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    if (ts < 0 || ts + latency < now_rt)
+    /* The old frames that start a stream (the server's GOP cache) are there
+     * to be decoded, not shown: up to the first one within the latency. */
+    if (s->in_burst && (ts < 0 || ts + latency < now_rt)) {
         GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DECODE_ONLY);
+        t->decode_only_until = GST_BUFFER_PTS(buf);
+    } else {
+        s->in_burst = FALSE;
+    }
     if (t->discont || (f->flags & ZEGO_FRAME_FLAG_DISCONT)) {
         GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
         t->discont = FALSE;
@@ -463,7 +546,7 @@ static void end_stream(GstZegoSrc *src, zego_engine *engine, SrcStream *s)
         if (t->ready)
             gst_app_src_end_of_stream(GST_APP_SRC(t->appsrc));
     }
-    push_job(src, JOB_REMOVE, s);
+    push_job(src, JOB_REMOVE, s, NULL);
     g_mutex_unlock(&src->lock);
     stream_unref(s);
 }
@@ -557,18 +640,33 @@ static GstPadProbeReturn on_pad_event(GstPad *pad, GstPadProbeInfo *info, gpoint
     return GST_PAD_PROBE_OK;
 }
 
+static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+    (void)pad;
+    SrcTrack *t = user_data;
+    GstZegoSrc *src = t->stream->src;
+    GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    g_mutex_lock(&src->lock);
+    gboolean drop = GST_CLOCK_TIME_IS_VALID(pts) &&
+                    GST_CLOCK_TIME_IS_VALID(t->decode_only_until) && pts <= t->decode_only_until;
+    g_mutex_unlock(&src->lock);
+    return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 static GstFlowReturn on_pad_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer)
 {
     GstPad *ghost = GST_PAD(parent);
     GstZegoSrc *src = gst_pad_get_element_private(ghost);
-    GstFlowReturn ret = gst_proxy_pad_chain_default(pad, parent, buffer);
+    GstFlowReturn own = gst_proxy_pad_chain_default(pad, parent, buffer);
     g_mutex_lock(&src->flow_lock);
-    ret = gst_flow_combiner_update_pad_flow(src->combiner, ghost, ret);
+    GstFlowReturn ret = gst_flow_combiner_update_pad_flow(src->combiner, ghost, own);
     g_mutex_unlock(&src->flow_lock);
-    /* Streams come and go: a room whose pads are all unlinked for now is
-     * not broken. */
-    if (ret == GST_FLOW_NOT_LINKED)
-        ret = GST_FLOW_OK;
+    /* Streams come and go: a room whose pads are all unlinked for now is not
+     * broken, and the combiner's "all linked pads are EOS" (a stream that
+     * ended, its pad not yet removed) must not stop the other streams.  Only
+     * errors are shared. */
+    if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
+        ret = own == GST_FLOW_NOT_LINKED ? GST_FLOW_OK : own;
     return ret;
 }
 
@@ -600,6 +698,11 @@ static void expose_stream(GstZegoSrc *src, SrcStream *s)
         GstPad *appsrc_pad = gst_element_get_static_pad(t->appsrc, "src");
         gst_pad_add_probe(appsrc_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_pad_event, t, NULL);
         gst_object_unref(appsrc_pad);
+        if (t->decoder) {
+            GstPad *dec_pad = gst_element_get_static_pad(t->decoder, "src");
+            gst_pad_add_probe(dec_pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, t, NULL);
+            gst_object_unref(dec_pad);
+        }
 
         g_mutex_lock(&src->lock);
         gchar *name = g_strdup_printf(video ? "video_%u" : "audio_%u",
@@ -639,7 +742,7 @@ static void expose_stream(GstZegoSrc *src, SrcStream *s)
             gst_app_src_push_buffer(GST_APP_SRC(t->appsrc), b);
         t->pending_bytes = 0;
         t->ready = TRUE;
-        if (s->removed)
+        if (s->removed || t->retired)
             gst_app_src_end_of_stream(GST_APP_SRC(t->appsrc));
         g_mutex_unlock(&src->lock);
     }
@@ -653,43 +756,45 @@ static void expose_stream(GstZegoSrc *src, SrcStream *s)
     g_ptr_array_free(todo, TRUE);
 }
 
+/* Removes a track's pad and elements; wait_eos: first let EOS through (for
+ * at most until deadline). */
+static void remove_track(GstZegoSrc *src, SrcTrack *t, gboolean wait_eos, gint64 deadline)
+{
+    g_mutex_lock(&src->lock);
+    while (wait_eos && src->in_playing && t->ready && !t->eos_seen)
+        if (!g_cond_wait_until(&src->cond, &src->lock, deadline))
+            break;
+    g_mutex_unlock(&src->lock);
+    if (!t->pad)
+        return; /* never added to the bin */
+    GstElement *chain[3] = {t->appsrc, t->parser, t->decoder};
+    /* Stopping the elements first lets the streaming thread finish pushing
+     * whatever it is pushing (EOS) through the pad. */
+    for (int k = 0; k < 3; k++) {
+        if (!chain[k])
+            continue;
+        gst_element_set_locked_state(chain[k], TRUE);
+        gst_element_set_state(chain[k], GST_STATE_NULL);
+    }
+    g_mutex_lock(&src->flow_lock);
+    gst_flow_combiner_remove_pad(src->combiner, t->pad);
+    g_mutex_unlock(&src->flow_lock);
+    gst_pad_set_active(t->pad, FALSE);
+    gst_element_remove_pad(GST_ELEMENT(src), t->pad);
+    for (int k = 0; k < 3; k++)
+        if (chain[k])
+            gst_bin_remove(GST_BIN(src), chain[k]);
+    g_mutex_lock(&src->lock);
+    t->ready = FALSE;
+    g_mutex_unlock(&src->lock);
+}
+
 /* Removes the stream's pads and elements; wait_eos: first let EOS through. */
 static void remove_stream(GstZegoSrc *src, SrcStream *s, gboolean wait_eos)
 {
     gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-    g_mutex_lock(&src->lock);
-    for (guint i = 0; wait_eos && i < s->tracks->len; i++) {
-        SrcTrack *t = g_ptr_array_index(s->tracks, i);
-        while (t->ready && !t->eos_seen)
-            if (!g_cond_wait_until(&src->cond, &src->lock, deadline))
-                break;
-    }
-    g_mutex_unlock(&src->lock);
-    for (guint i = 0; i < s->tracks->len; i++) {
-        SrcTrack *t = g_ptr_array_index(s->tracks, i);
-        GstElement *chain[3] = {t->appsrc, t->parser, t->decoder};
-        if (!t->pad)
-            continue; /* never added to the bin */
-        /* Stopping the elements first lets the streaming thread finish
-         * pushing whatever it is pushing (EOS) through the pad. */
-        for (int k = 0; k < 3; k++) {
-            if (!chain[k])
-                continue;
-            gst_element_set_locked_state(chain[k], TRUE);
-            gst_element_set_state(chain[k], GST_STATE_NULL);
-        }
-        g_mutex_lock(&src->flow_lock);
-        gst_flow_combiner_remove_pad(src->combiner, t->pad);
-        g_mutex_unlock(&src->flow_lock);
-        gst_pad_set_active(t->pad, FALSE);
-        gst_element_remove_pad(GST_ELEMENT(src), t->pad);
-        for (int k = 0; k < 3; k++)
-            if (chain[k])
-                gst_bin_remove(GST_BIN(src), chain[k]);
-        g_mutex_lock(&src->lock);
-        t->ready = FALSE;
-        g_mutex_unlock(&src->lock);
-    }
+    for (guint i = 0; i < s->tracks->len; i++)
+        remove_track(src, g_ptr_array_index(s->tracks, i), wait_eos, deadline);
 }
 
 static gpointer worker_main(gpointer data)
@@ -702,6 +807,10 @@ static gpointer worker_main(gpointer data)
             expose_stream(src, job->stream);
         else if (kind == JOB_REMOVE)
             remove_stream(src, job->stream, TRUE);
+        else if (kind == JOB_REMOVE_TRACK) {
+            remove_track(src, job->track, TRUE, g_get_monotonic_time() + 2 * G_USEC_PER_SEC);
+            track_free(job->track);
+        }
         if (job->stream)
             stream_unref(job->stream);
         g_free(job);
@@ -741,6 +850,7 @@ static void stop_all(GstZegoSrc *src)
     GPtrArray *all = g_ptr_array_new();
     g_mutex_lock(&src->lock);
     src->in_playing = FALSE;
+    g_cond_broadcast(&src->cond);
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, src->streams);
@@ -756,7 +866,7 @@ static void stop_all(GstZegoSrc *src)
             zego_engine_stop_playing(engine, ((SrcStream *)all->pdata[i])->stream_id, NULL);
     gst_zego_object_close(src->zobj);
     if (src->worker) {
-        push_job(src, JOB_QUIT, NULL);
+        push_job(src, JOB_QUIT, NULL, NULL);
         g_thread_join(src->worker);
         src->worker = NULL;
     }
@@ -786,7 +896,7 @@ static GstStateChangeReturn gst_zego_src_change_state(GstElement *element,
         g_atomic_int_set(&src->no_more_pads, 0);
         src->worker = g_thread_new("zegosrc-pads", worker_main, src);
         if (!gst_zego_object_open(src->zobj)) {
-            push_job(src, JOB_QUIT, NULL);
+            push_job(src, JOB_QUIT, NULL, NULL);
             g_thread_join(src->worker);
             src->worker = NULL;
             return GST_STATE_CHANGE_FAILURE;
@@ -840,7 +950,9 @@ static GstStructure *make_stats(GstZegoSrc *src)
                                           G_TYPE_STRING, s->stream_id, "user-id", G_TYPE_STRING,
                                           s->user_id ? s->user_id : "", "tracks", G_TYPE_UINT,
                                           s->tracks->len, "frames-pushed", G_TYPE_UINT64, s->frames,
-                                          "frames-dropped", G_TYPE_UINT64, s->dropped, NULL));
+                                          "frames-dropped", G_TYPE_UINT64, s->dropped,
+                                          "skew-correction-us", G_TYPE_INT64,
+                                          (gint64)(s->skew_total / 1000), NULL));
     }
     GstStructure *result =
         gst_structure_new("application/x-zego-play-stats", "streams", G_TYPE_UINT,

@@ -54,6 +54,8 @@ typedef struct zego_sendq_item {
     bool video, key;         /* frames only */
     uint8_t track;           /* frames only */
     int64_t capture_time_us; /* frames only, local clock; 0 = unknown */
+    int64_t pts_us, dts_us;  /* frames held before publishing: the header is written later */
+    uint8_t flags;           /* ... and its flags */
     size_t payload_size;     /* frames only: bytes counted in the stats */
     size_t len;              /* bytes at data */
     uint8_t *data;           /* points into storage, after the headroom */

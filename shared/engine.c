@@ -119,6 +119,11 @@ struct publisher {
     zego_sendq q;
     uint32_t next_seq[256];
     bool ready; /* the socket is up and has its stream_info: frames are taken */
+    /* While not ready: the frames from the newest video keyframe on (bounded
+     * like q), sent first when the socket is up, so that a stream starts
+     * without waiting for a keyframe its encoder may not make on request. */
+    zego_sendq hold;
+    bool hold_keyed;
     int32_t failed_code;
     uint8_t want_key[32]; /* tracks whose overflow keyframe request is not yet delivered */
     uint64_t frames_sent, bytes_sent;
@@ -897,6 +902,7 @@ static void stream_request(zego_engine *e, zego_msg_type type, const char *strea
 static void pub_free(struct publisher *p)
 {
     zego_sendq_clear(&p->q);
+    zego_sendq_clear(&p->hold);
     free(p);
 }
 
@@ -1481,12 +1487,89 @@ static void on_signal_message(zego_engine *e, const char *data, size_t len)
 
 /* ---- Media: publishing ---- */
 
+static bool bit_get(const uint8_t *bits, uint8_t i)
+{
+    return bits[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(uint8_t *bits, uint8_t i, bool on)
+{
+    if (on)
+        bits[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
+
+
+/* Writes a frame's header (taking its sequence number) and queues it; with
+ * e->lock.  Capture times travel on the server's clock so that a player on
+ * another host can compare them with its own estimate of it. */
+static void pub_queue_frame(zego_engine *e, struct publisher *p, zego_sendq_item *it)
+{
+    zego_frame_header h = {
+        .track = it->track,
+        .flags = it->flags,
+        .sequence = p->next_seq[it->track]++,
+        .pts_us = it->pts_us,
+        .dts_us = it->dts_us,
+        .capture_time_us = it->capture_time_us + atomic_load(&e->clock_offset_ms) * 1000,
+        .payload_size = (uint32_t)it->payload_size,
+    };
+    if (zego_sendq_take_discont(&p->q, it->track))
+        h.flags |= ZEGO_FRAME_FLAG_DISCONT;
+    zego_frame_header_write(&h, it->data);
+    zego_sendq_push(&p->q, it);
+}
+
+/* With e->lock, not ready: keeps the frame in the hold (taking it) or frees
+ * it.  The hold starts at a video keyframe and is emptied when it would
+ * overflow. */
+static void pub_hold_frame(struct publisher *p, zego_sendq_item *it)
+{
+    if (it->video && it->key) {
+        zego_sendq_clear(&p->hold);
+        p->hold_keyed = true;
+    }
+    if (!p->hold_keyed || p->hold.bytes + it->len > p->hold.soft_max) {
+        if (p->hold_keyed)
+            p->q.dropped += p->hold.count + 1;
+        zego_sendq_clear(&p->hold);
+        p->hold_keyed = false;
+        free(it);
+        return;
+    }
+    zego_sendq_push(&p->hold, it);
+}
+
+/* With e->lock, the socket just up: queues the held frames of the tracks the
+ * stream still has (after their stream_info); have_key: the video tracks that
+ * start with a held keyframe. */
+static void pub_send_held(zego_engine *e, struct publisher *p, uint8_t *have_key)
+{
+    zego_sendq_item *it;
+    while ((it = zego_sendq_pop(&p->hold))) {
+        bool known = false;
+        for (size_t i = 0; i < p->n_tracks && !known; i++)
+            known = p->tracks[i].id == it->track;
+        if (!known ||
+            zego_sendq_admit(&p->q, it->track, it->video, it->key, it->len) != ZEGO_SENDQ_QUEUE) {
+            free(it);
+            continue;
+        }
+        if (it->video && it->key)
+            bit_set(have_key, it->track, true);
+        pub_queue_frame(e, p, it);
+    }
+    p->hold_keyed = false;
+}
+
 /* The publish socket is up: describe the tracks (a new generation, so that
  * players reset after a gap), then let frames in from a keyframe on. */
 static void pub_established(zego_engine *e, struct publisher *p)
 {
     zego_msg m;
     zego_error err;
+    uint8_t have_key[32] = {0};
     pthread_mutex_lock(&e->lock);
     zego_sendq_clear(&p->q);
     p->generation++;
@@ -1507,6 +1590,7 @@ static void pub_established(zego_engine *e, struct publisher *p)
         if (p->generation == 1)
             memset(p->q.discont, 0, sizeof p->q.discont);
         memset(p->want_key, 0, sizeof p->want_key);
+        pub_send_held(e, p, have_key);
         p->ready = true;
     }
     size_t n_tracks = p->n_tracks;
@@ -1527,7 +1611,7 @@ static void pub_established(zego_engine *e, struct publisher *p)
     lws_callback_on_writable(p->conn->wsi);
     report_publisher(e, p, ZEGO_PUBLISHER_STATE_PUBLISHING, 0);
     for (size_t i = 0; i < n_tracks; i++)
-        if (kinds[i] == ZEGO_TRACK_VIDEO)
+        if (kinds[i] == ZEGO_TRACK_VIDEO && !bit_get(have_key, ids[i]))
             EMIT(e, publisher_keyframe_request, p->stream_id, ids[i], ZEGO_KEYFRAME_NEW_SOCKET);
 }
 
@@ -1594,19 +1678,6 @@ static void pub_text(zego_engine *e, struct publisher *p, const char *data, size
 }
 
 /* ---- Media: playing ---- */
-
-static bool bit_get(const uint8_t *bits, uint8_t i)
-{
-    return bits[i / 8] & (1u << (i % 8));
-}
-
-static void bit_set(uint8_t *bits, uint8_t i, bool on)
-{
-    if (on)
-        bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    else
-        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-}
 
 static void player_text(zego_engine *e, struct player *p, const char *data, size_t len)
 {
@@ -2571,6 +2642,7 @@ int zego_engine_start_publishing(zego_engine *e, const zego_publish_config *conf
     memcpy(p->tracks, config->tracks, config->n_tracks * sizeof *p->tracks);
     p->n_tracks = config->n_tracks;
     zego_sendq_init(&p->q, e->cfg.send_queue_max_bytes);
+    zego_sendq_init(&p->hold, e->cfg.send_queue_max_bytes);
 
     pthread_mutex_lock(&e->lock);
     if (pub_by_stream(e, p->stream_id))
@@ -2651,6 +2723,8 @@ int zego_engine_stop_publishing(zego_engine *e, const char *stream_id, zego_erro
         p->stopped = true;
         p->ready = false;
         zego_sendq_clear(&p->q);
+        zego_sendq_clear(&p->hold);
+        p->hold_keyed = false;
     }
     pthread_mutex_unlock(&e->lock);
     if (p)
@@ -2676,9 +2750,6 @@ int zego_engine_send_frame(zego_engine *e, const char *stream_id, const zego_med
         return zego_error_set(err, ZEGO_ERR_INTERNAL, "out of memory");
     memcpy(it->data + ZEGO_FRAME_HEADER_SIZE, frame->data, frame->size);
     int64_t local_capture = frame->capture_time_us ? frame->capture_time_us : wall_us();
-    /* Capture times travel on the server's clock so that a player on another
-     * host can compare them with its own estimate of it. */
-    int64_t offset_us = atomic_load(&e->clock_offset_ms) * 1000;
 
     int rc = ZEGO_ERR_OK;
     bool wake_needed = false;
@@ -2704,10 +2775,23 @@ int zego_engine_send_frame(zego_engine *e, const char *stream_id, const zego_med
                             stream_id, frame->track);
         goto unlock;
     }
-    if (!p->ready)
-        goto unlock; /* not publishing (yet, or while repairing): nothing to send to */
     bool video = t->kind == ZEGO_TRACK_VIDEO;
     bool key = frame->flags & ZEGO_FRAME_FLAG_KEY;
+    it->video = video;
+    it->key = key;
+    it->track = frame->track;
+    it->capture_time_us = local_capture;
+    it->payload_size = frame->size;
+    it->pts_us = frame->pts_us;
+    it->dts_us = frame->dts_us;
+    it->flags =
+        frame->flags & (ZEGO_FRAME_FLAG_KEY | ZEGO_FRAME_FLAG_CONFIG | ZEGO_FRAME_FLAG_DISCONT);
+    if (!p->ready) {
+        /* Not publishing yet, or repairing the socket. */
+        pub_hold_frame(p, it);
+        it = NULL;
+        goto unlock;
+    }
     zego_sendq_verdict v = zego_sendq_admit(&p->q, frame->track, video, key, it->len);
     if (v == ZEGO_SENDQ_DROP_WANT_KEY) {
         bit_set(p->want_key, frame->track, true);
@@ -2715,26 +2799,8 @@ int zego_engine_send_frame(zego_engine *e, const char *stream_id, const zego_med
     }
     if (v != ZEGO_SENDQ_QUEUE)
         goto unlock;
-    zego_frame_header h = {
-        .track = frame->track,
-        .flags =
-            frame->flags & (ZEGO_FRAME_FLAG_KEY | ZEGO_FRAME_FLAG_CONFIG | ZEGO_FRAME_FLAG_DISCONT),
-        .sequence = p->next_seq[frame->track]++,
-        .pts_us = frame->pts_us,
-        .dts_us = frame->dts_us,
-        .capture_time_us = local_capture + offset_us,
-        .payload_size = (uint32_t)frame->size,
-    };
-    if (zego_sendq_take_discont(&p->q, frame->track))
-        h.flags |= ZEGO_FRAME_FLAG_DISCONT;
-    zego_frame_header_write(&h, it->data);
-    it->video = video;
-    it->key = key;
-    it->track = frame->track;
-    it->capture_time_us = local_capture;
-    it->payload_size = frame->size;
     wake_needed = wake_needed || p->q.head == NULL;
-    zego_sendq_push(&p->q, it);
+    pub_queue_frame(e, p, it);
     it = NULL;
 unlock:
     if (wake_needed && e->ctx_alive)
