@@ -398,6 +398,41 @@ static void a_late_player_starts_at_the_last_keyframe(void)
     CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
+/* Frames given before the publish socket is up are kept from the newest
+ * keyframe on and sent first: an encoder that ignores keyframe requests (or a
+ * file) still starts the stream at once. */
+static void frames_before_publishing_are_held_from_the_last_keyframe(void)
+{
+    START_SERVER(srv, NULL);
+    test_engine a, b;
+    size_t at = 0;
+    CHECK_INT(engine_start(&b, &srv, "r", "bob", NULL), 0);
+    CHECK(wait_line(&b.rec, "room CONNECTED", NULL, TIMEOUT));
+    CHECK_INT(engine_start(&a, &srv, "r", "alice", NULL), 0);
+    /* Not even logged in: frames 0..40 are given at once, keyframes at 0
+     * and 30, so 30..40 are to be held. */
+    CHECK_INT(start_publishing(&a, "cam"), 0);
+    send_frames(&a, "cam", 0, 40, 0);
+    CHECK(wait_line(&b.rec, "stream ADD cam", NULL, TIMEOUT));
+    CHECK_INT(zego_engine_start_playing(b.engine, "cam", player_callbacks(&b), NULL), 0);
+    CHECK(wait_line(&a.rec, "publisher cam PUBLISHING", &at, TIMEOUT));
+    CHECK(wait_frames(&b.rec, 11, TIMEOUT));
+    usleep(200000);
+    CHECK_INT(b.rec.frames, 11);
+    CHECK_INT(b.rec.bad_frames, 0);
+    CHECK_INT(b.rec.last_pts, 40 * 33333);
+    /* It started at a keyframe: no request was needed. */
+    CHECK_INT(count_lines(&a.rec, "keyframe cam"), 0);
+    /* And the next frames follow. */
+    send_frames(&a, "cam", 41, 50, 1000);
+    CHECK(wait_frames(&b.rec, 21, TIMEOUT));
+    CHECK_INT(b.rec.bad_frames, 0);
+    CHECK_INT(b.rec.discont, 0);
+    engine_stop(&a);
+    engine_stop(&b);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
 static void refusals_arrive_with_their_codes_and_others_carry_on(void)
 {
     static const char *const args[] = {"--app", "1234567:" SECRET, NULL};
@@ -655,6 +690,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     RUN(two_engines_meet_publish_play_and_part);
     RUN(a_late_player_starts_at_the_last_keyframe);
+    RUN(frames_before_publishing_are_held_from_the_last_keyframe);
     RUN(refusals_arrive_with_their_codes_and_others_carry_on);
     RUN(engines_come_back_by_themselves_after_a_server_restart);
     RUN(a_dropped_connection_resumes_the_session_unseen_by_others);
