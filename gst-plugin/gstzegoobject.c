@@ -7,7 +7,7 @@
  *                          "RECONNECTING"...), code (int), message
  *   zego-user-update       room-id, update-type ("add" / "delete"), user-id,
  *                          user-name (one message per user)
- *   zego-stream-update     room-id, update-type, reason ("NONE", "UNPUBLISH"...),
+ *   zego-stream-update     room-id, update-type, reason ("none", "unpublish"...),
  *                          stream-id, user-id, user-name, extra-info
  *   zego-stream-extra-info-update  room-id, stream-id, user-id, extra-info
  *   zego-publisher-state   stream-id, state ("PUBLISHING"...), code (zegosink)
