@@ -41,7 +41,10 @@
 #define MAX_ROOM_ENTRIES   ZEGO_MAX_STREAMS_LISTED
 #define SIGNAL_QUEUE_BYTES (1024 * 1024)
 #define RX_CHUNK           (64 * 1024)
-#define TICK_MS            100
+/* The tick checks deadlines counted in seconds; a media socket's repair
+ * brings it forward (tick_at).  A faster tick costs CPU in every engine:
+ * libwebsockets wakes up to 1 ms early for each timer and spins until it. */
+#define TICK_MS            1000
 #define DRAIN_MS           500
 #define JOIN_TIMEOUT_S     5
 #define MEDIA_TEXT_MAX     (256 * 1024)
@@ -238,6 +241,7 @@ struct zego_engine {
     /* Engine thread only. */
     bool quit, shutting_down;
     lws_sorted_usec_list_t sul_tick, sul_retry, sul_heartbeat, sul_quality, sul_quit;
+    int64_t tick_at_ms; /* when sul_tick fires (engine thread) */
     bool room_active;
     zego_login_req room; /* also holds the token for later logins */
     char session_id[ZEGO_SESSION_ID_SIZE];
@@ -1265,6 +1269,24 @@ static void on_login_reply(zego_engine *e, zego_msg *m, int64_t sent_wall_ms)
     reconcile(e);
 }
 
+static void tick_cb(lws_sorted_usec_list_t *sul);
+
+static int64_t earlier(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Has the tick run at at_ms at the latest (engine thread). */
+static void tick_at(zego_engine *e, int64_t at_ms)
+{
+    int64_t now = mono_ms();
+    if (e->tick_at_ms > now && e->tick_at_ms <= at_ms)
+        return;
+    int64_t delay = at_ms > now ? at_ms - now : 1;
+    e->tick_at_ms = now + delay;
+    lws_sul_schedule(e->ctx, 0, &e->sul_tick, tick_cb, (lws_usec_t)delay * 1000);
+}
+
 static void open_media(zego_engine *e, void *owner, bool publish, const zego_media_endpoint *ep)
 {
     struct publisher *pub = publish ? owner : NULL;
@@ -1288,6 +1310,7 @@ static void open_media(zego_engine *e, void *owner, bool publish, const zego_med
             pl->step = STEP_REPAIR;
             pl->retry_at = at;
         }
+        tick_at(e, at);
         return;
     }
     if (publish) {
@@ -1658,6 +1681,7 @@ static void pub_media_lost(zego_engine *e, struct publisher *p, const char *why)
     p->retry_at =
         mono_ms() + zego_backoff_delay_ms(p->attempt++, e->cfg.reconnect_backoff_initial_ms,
                                           e->cfg.reconnect_backoff_max_ms, random_u32());
+    tick_at(e, p->retry_at);
     report_publisher(e, p, ZEGO_PUBLISHER_STATE_PUBLISH_REQUESTING, 0);
 }
 
@@ -1809,6 +1833,7 @@ static void player_media_lost(zego_engine *e, struct player *p, const char *why)
     p->retry_at =
         mono_ms() + zego_backoff_delay_ms(p->attempt++, e->cfg.reconnect_backoff_initial_ms,
                                           e->cfg.reconnect_backoff_max_ms, random_u32());
+    tick_at(e, p->retry_at);
     report_player(e, p, ZEGO_PLAYER_STATE_PLAY_REQUESTING, 0);
 }
 
@@ -2073,7 +2098,27 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
         }
         reconcile(e);
     }
-    lws_sul_schedule(e->ctx, 0, &e->sul_tick, tick_cb, (lws_usec_t)TICK_MS * 1000);
+    /* Next: in a second, or at the nearest deadline. */
+    int64_t next = now + TICK_MS;
+    if (e->room_active && !e->ever_connected)
+        next = earlier(next, e->login_deadline);
+    if (e->room_active && e->reconnecting)
+        next = earlier(next, e->give_up_at);
+    for (size_t i = 0; i < MAX_PENDING; i++)
+        if (e->pending[i].seq)
+            next = earlier(next, e->pending[i].deadline);
+    struct publisher *pubs[MAX_PUBLISHERS];
+    size_t n = pubs_snapshot(e, pubs);
+    for (size_t i = 0; i < n; i++)
+        if (pubs[i]->step == STEP_REPAIR)
+            next = earlier(next, pubs[i]->retry_at);
+    struct player *pls[MAX_PLAYERS];
+    n = players_snapshot(e, pls);
+    for (size_t i = 0; i < n; i++)
+        if (pls[i]->step == STEP_REPAIR)
+            next = earlier(next, pls[i]->retry_at);
+    e->tick_at_ms = 0;
+    tick_at(e, next);
 }
 
 static double per_second(uint64_t n, uint32_t ms)
@@ -2269,7 +2314,7 @@ static void *engine_thread(void *arg)
 {
     zego_engine *e = arg;
     current_engine = e;
-    lws_sul_schedule(e->ctx, 0, &e->sul_tick, tick_cb, (lws_usec_t)TICK_MS * 1000);
+    tick_at(e, mono_ms() + TICK_MS);
     if (e->cfg.quality_interval_ms)
         lws_sul_schedule(e->ctx, 0, &e->sul_quality, quality_cb,
                          (lws_usec_t)e->cfg.quality_interval_ms * 1000);
