@@ -6,6 +6,7 @@ BUILD     ?= build
 SAN_BUILD ?= build-san
 FUZZ_SECONDS ?= 300
 BENCH_ARGS ?= --players 100,500,1000 --seconds 10 --repeat 3
+GST_BENCH_ARGS ?= --seconds 10 --repeat 3 --streams 8
 
 # Everything the build and the tests need from Debian.
 DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
@@ -16,16 +17,21 @@ DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav
 
+# Only `make bench` needs these: the RTMP server the GStreamer benchmark
+# compares against (nginx with Debian's RTMP module).  The SRT elements come
+# with gstreamer1.0-plugins-bad above.
+BENCH_DEB_PACKAGES := nginx libnginx-mod-rtmp
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-san test demo bench fuzz install format clean help
+.PHONY: all deps bench-deps build build-san test demo bench fuzz install format clean help
 
 all: build
 
 help:
 	@echo "make demo    - install dependencies, build, and run the demo"
 	@echo "make test    - install dependencies, build, and run every test suite"
-	@echo "make bench   - build, then run the relay benchmark (docs/performance.md)"
+	@echo "make bench   - build, then run the relay and GStreamer benchmarks (docs/performance.md)"
 	@echo "make build   - build into $(BUILD)/"
 	@echo "make fuzz    - run each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make install - install into meson's prefix (default /usr/local)"
@@ -51,6 +57,27 @@ deps:
 		dir=$$(dirname "$$lock"); \
 		[ -d "$$dir/node_modules" ] || (cd "$$dir" && npm ci --no-audit --no-fund); \
 	done
+
+# The benchmark's packages, as deps does.  Debian's nginx package starts its
+# service where the init system lets it (policy-rc.d may forbid it): the
+# benchmark runs nginx itself, so a service that the installation started is
+# stopped (and, under systemd, disabled) again.
+bench-deps: deps
+	@missing=""; \
+	for p in $(BENCH_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' "$$p" 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		was_running=$$(pgrep -x nginx >/dev/null 2>&1 && echo yes); \
+		echo "Installing Debian packages for the benchmarks:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+		if [ -z "$$was_running" ] && pgrep -x nginx >/dev/null 2>&1; then \
+			echo "Stopping the nginx service the installation started"; \
+			if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now nginx; \
+			else $(SUDO) /usr/sbin/nginx -s quit; fi; \
+		fi; \
+	fi
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --werror
@@ -80,9 +107,12 @@ demo: build
 	@sh examples/demo.sh $(BUILD)
 
 # One stream to 100, 500 and 1000 players, through the server and through a
-# minimal writev relay; prints the table of docs/performance.md (~5 minutes).
-bench: build
+# minimal writev relay (~5 minutes); then publish-to-play latency and CPU per
+# stream of zegosink -> server -> zegosrc beside RTMP through nginx and SRT
+# (~5 minutes).  Both print the tables of docs/performance.md.
+bench: build bench-deps
 	$(BUILD)/tests/bench/zego-bench-relay $(BENCH_ARGS)
+	$(BUILD)/tests/bench/zego-bench-gst-latency $(GST_BENCH_ARGS)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 
