@@ -5,12 +5,12 @@
 #
 # e.g. publish-test-pattern.sh ws://127.0.0.1:7600/ws 1 demo-room cam 10
 # Runs for SECONDS (default 10) and ends cleanly; TOKEN is a Token04 when the
-# server checks tokens.  Play it with play-room-to-file.sh or:
+# server checks tokens.  Play it with play-room.sh, play-room-to-file.sh or:
 #   gst-launch-1.0 zegosrc server=SERVER_URL app-id=APP_ID room-id=ROOM_ID decode=true ! \
 #       videoconvert ! autovideosink
 set -eu
 if [ $# -lt 4 ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 server=$1 app_id=$2 room=$3 stream=$4 seconds=${5:-10} token=${6:-}
