@@ -232,7 +232,17 @@ async function startPublishing(ev) {
 }
 
 function fillForm() {
-  const params = new URLSearchParams(location.hash.slice(1));
+  // Not URLSearchParams: it would read the '+' of a base64 token as a space.
+  const params = new Map();
+  for (const part of location.hash.slice(1).split('&')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    try {
+      params.set(decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1)));
+    } catch {
+      // a malformed escape: leave that field at its default
+    }
+  }
   const wsScheme = location.protocol === 'https:' ? 'wss' : 'ws';
   $('server').value = params.get('server') || `${wsScheme}://${location.host}/ws`;
   $('app-id').value = params.get('app_id') || '1';

@@ -166,14 +166,19 @@ async function servesThePage(server) {
   ok(missing.status === 404, 'a path that is not one of the page\'s files is 404', String(missing.status));
 }
 
-// (1) and (5)
-async function playsAGStreamerStream(browser, server) {
-  const pub = gst(['-e',
+// A solid colour (videotestsrc's big-endian ARGB) and a tone through zegosink.
+function publishPattern(server, argb, width, height) {
+  return gst(['-e',
     'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=gst-room', 'stream-id=pattern',
     'user-id=gst-publisher', 'user-name=gst-launch', 'extra-info=solid-colour+tone',
-    'videotestsrc', 'is-live=true', 'pattern=solid-color', 'foreground-color=0xffe03080',
-    '!', 'video/x-raw,width=320,height=240,framerate=30/1', '!', 'z.video',
+    'videotestsrc', 'is-live=true', 'pattern=solid-color', `foreground-color=${argb}`,
+    '!', `video/x-raw,width=${width},height=${height},framerate=30/1`, '!', 'z.video',
     'audiotestsrc', 'is-live=true', 'wave=sine', 'freq=440', '!', 'z.audio']);
+}
+
+// (1) and (5)
+async function playsAGStreamerStream(browser, server) {
+  let pub = publishPattern(server, '0xffe03080', 320, 240);
   const page = await openPage(browser, server.http, { app_id: 1, room_id: 'gst-room', user_id: 'viewer', user_name: '观众' });
   try {
     ok(await login(page) === 'CONNECTED', 'the page logs into a room', await logText(page));
@@ -205,6 +210,22 @@ async function playsAGStreamerStream(browser, server) {
     const shot = path.join(outDir, 'page-playing.png');
     await page.screenshot({ path: shot, fullPage: true });
     ok(existsSync(shot) && statSync(shot).size > 10000, `a screenshot of the page playing is written (${shot})`);
+
+    // The publisher restarts with another size and colour: a new generation,
+    // which the player must take without being told anything else.
+    const generation = await page.evaluate(() => window.zegoPage.players.get('pattern').player.generation);
+    await stop(pub, 'SIGINT');
+    pub = publishPattern(server, '0xff20c040', 160, 120);
+    const second = await waitFor(() => page.evaluate(({ g, want }) => {
+      const p = window.zegoPage.players.get('pattern')?.player;
+      const c = document.querySelector('#players .player[data-stream-id="pattern"] canvas');
+      if (!p || p.generation <= g || c.width !== 160) return null;
+      const d = c.getContext('2d').getImageData(80, 60, 1, 1).data;
+      const close = Math.abs(d[0] - want.r) <= 40 && Math.abs(d[1] - want.g) <= 40 && Math.abs(d[2] - want.b) <= 40;
+      return close ? { generation: p.generation, pixel: [d[0], d[1], d[2]] } : null;
+    }, { g: generation, want: { r: 0x20, g: 0xc0, b: 0x40 } }), 15000);
+    ok(second, 'a restarted publisher\'s new stream_info generation reconfigures the player (new size and colour)',
+      (await logText(page)) + '\n' + pub.out.slice(-2000));
     ok(page.errors.length === 0, 'no uncaught errors on the page', page.errors.join('\n'));
   } finally {
     await page.context().close();
