@@ -80,10 +80,10 @@ async function stop(child, signal = 'SIGTERM', graceMs = 5000) {
 async function startServer(args = []) {
   const child = run(serverBin, ['--listen', '127.0.0.1:0', '--log-level', 'warn', ...args]);
   for (let i = 0; i < 100; i++) {
-    const m = child.out.match(/listening on (ws:\/\/[^\s]+)/);
+    const m = child.out.match(/listening on (wss?:\/\/[^\s]+)/);
     if (m) {
       const ws = m[1];
-      return { child, ws, http: ws.replace(/^ws:/, 'http:').replace(/\/ws$/, '') };
+      return { child, ws, http: ws.replace(/^ws/, 'http').replace(/\/ws$/, '') };
     }
     if (child.exitCode !== null) break;
     await sleep(100);
@@ -147,6 +147,8 @@ async function main() {
     await publishesToGStreamer(browser, server);
     await twoPagesSeeEachOther(browser, server);
     await wrongTokenShowsTheError(browser);
+    await unsupportedCodecsAreNamed(browser, server);
+    await worksOverHttps(browser);
   } finally {
     await browser.close();
     const r = await stop(server.child);
@@ -319,6 +321,84 @@ async function wrongTokenShowsTheError(browser) {
       'a token made by zego-token logs in and clears the error', await logText(page));
   } finally {
     await page.context().close();
+    await stop(server.child);
+  }
+}
+
+// A stream whose video is H.265 (which this Chromium cannot decode) and whose
+// audio is AAC, published by hand over the raw protocol from a page.
+async function unsupportedCodecsAreNamed(browser, server) {
+  const raw = await openPage(browser, server.http, {});
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'codecs', user_id: 'codec-viewer' });
+  try {
+    const published = await raw.evaluate(async (signalUrl) => {
+      const open = (url, proto) => new Promise((resolve, reject) => {
+        const ws = new WebSocket(url, proto);
+        ws.onopen = () => resolve(ws);
+        ws.onerror = () => reject(new Error(`cannot open ${url}`));
+      });
+      const sig = await open(signalUrl, 'zego-signal.v1');
+      const replies = [];
+      sig.onmessage = (ev) => replies.push(JSON.parse(ev.data));
+      const request = async (msg) => {
+        sig.send(JSON.stringify(msg));
+        for (let i = 0; i < 50 && !replies.some((r) => r.seq === msg.seq); i++) await new Promise((r) => setTimeout(r, 100));
+        return replies.find((r) => r.seq === msg.seq);
+      };
+      await request({ type: 'login', seq: 1, version: 1, app_id: 1, room_id: 'codecs', user_id: 'raw-publisher' });
+      const pub = await request({ type: 'publish', seq: 2, stream_id: 'hevc-aac' });
+      const media = await open(`${pub.media.url}?ticket=${pub.media.ticket}`, 'zego-publish.v1');
+      media.send(JSON.stringify({ type: 'stream_info', stream_id: 'hevc-aac', generation: 1, tracks: [
+        { id: 0, kind: 'video', codec: 'h265', codec_string: 'hvc1.1.6.L93.B0', width: 320, height: 240 },
+        { id: 1, kind: 'audio', codec: 'aac', codec_string: 'mp4a.40.2', sample_rate: 48000, channels: 2, config: btoa('\x11\x90') }] }));
+      window.keep = { sig, media };
+      return pub.code;
+    }, server.ws);
+    ok(published === 0, 'a raw publisher announces an H.265 + AAC stream');
+    ok(await login(page) === 'CONNECTED' && await waitFor(() => listed(page, 'streams', 'stream-id', 'hevc-aac'), 5000),
+      'the page lists the H.265 stream', await logText(page));
+    await page.click('#streams li[data-stream-id="hevc-aac"] button.play');
+    const sel = '#players .player[data-stream-id="hevc-aac"] .note';
+    const noteText = await waitFor(async () => {
+      const t = await page.locator(sel).innerText().catch(() => '');
+      return t.includes('not supported') ? t : '';
+    }, 5000);
+    ok(/H\.265 is not supported by this browser/.test(noteText), 'the player says H.265 is not supported by this browser', noteText);
+    const aac = await waitFor(() => page.evaluate(() => window.zegoPage.players.get('hevc-aac')?.player.tracks.get(1)?.decoder?.state === 'configured'), 5000);
+    ok(aac, 'the AAC track configures an AudioDecoder with its AudioSpecificConfig', await logText(page));
+  } finally {
+    await raw.context().close();
+    await page.context().close();
+  }
+}
+
+// The page over https, its sockets over wss, with the server's TLS options.
+async function worksOverHttps(browser) {
+  const dir = path.join(outDir, 'tls');
+  mkdirSync(dir, { recursive: true });
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]).done;
+  if (made.code !== 0) {
+    ok(false, 'openssl makes a test certificate');
+    return;
+  }
+  const server = await startServer(['--tls-cert', cert, '--tls-key', key]);
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.http}/#app_id=1&room_id=tls&user_id=tls-user&stream_id=tls-cam`);
+    ok(await page.inputValue('#server') === server.ws && server.ws.startsWith('wss://'),
+      'over https the page defaults to the server\'s wss:// address', await page.inputValue('#server'));
+    ok(await login(page) === 'CONNECTED', 'the page logs in over wss');
+    await page.selectOption('#publish-size', '320x240');
+    await page.click('#publish');
+    const seen = await waitFor(() => listed(page, 'streams', 'stream-id', 'tls-cam'), 10000);
+    if (seen) await page.click('#streams li[data-stream-id="tls-cam"] button.play');
+    const decoded = await waitFor(() => page.evaluate(() => (window.zegoPage.players.get('tls-cam')?.player.stats.videoDecoded || 0) >= 20), 15000);
+    ok(seen && decoded, 'over https the page publishes and plays its own stream through wss media sockets', await logText(page));
+  } finally {
+    await context.close();
     await stop(server.child);
   }
 }
