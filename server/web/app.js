@@ -34,8 +34,8 @@ function log(text) {
 }
 
 function describe(msg) {
-  const copy = { ...msg };
-  return JSON.stringify(copy);
+  const text = JSON.stringify(msg);
+  return text.length > 2000 ? text.slice(0, 2000) + '…' : text; // a login reply may list a whole room
 }
 
 function setRoomState({ state, reason, code, message }) {
@@ -218,6 +218,7 @@ async function startPublishing(ev) {
       $('publisher-reason').textContent = code ? `${code}: ${message}` : '';
       log(`publisher ${streamId}: ${state}${code ? ` code ${code}: ${message}` : ''}`);
       $('unpublish').disabled = state === 'NO_PUBLISH';
+      $('preview').hidden = state === 'NO_PUBLISH';
       if (state === 'NO_PUBLISH') {
         publisher = null;
         $('publisher-quality').textContent = '';
