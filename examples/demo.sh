@@ -1,7 +1,9 @@
 #!/bin/sh
 # What `make demo` runs: a local zego-room-server that requires tokens, two
 # tokens made with zego-token, and a stream published by one user and played
-# back by another through the server, every frame checked.
+# back by another through the server, every frame checked.  It prints the
+# URL of the web debug page for the demo's room; run from a terminal, the
+# server then stays up for the page until Enter is pressed.
 #
 # Usage: demo.sh BUILD_DIR
 set -eu
@@ -46,6 +48,16 @@ alice_token=$("$token_cli" --app-id $app_id --user-id alice --room-id demo-room 
 bob_token=$("$token_cli" --app-id $app_id --user-id bob --room-id demo-room --privilege login)
 echo "alice: $(printf '%.24s' "$alice_token")...   bob: $(printf '%.24s' "$bob_token")..."
 
+step "The web debug page for this room (open it in Chromium or Chrome)"
+web_token=$("$token_cli" --app-id $app_id --user-id web --room-id demo-room --privilege login,publish)
+http_base=$(echo "$url" | sed 's#^ws://#http://#; s#/ws$##')
+# The fields go in the fragment, which the browser never sends to a server.
+page_url="$http_base/#app_id=$app_id&room_id=demo-room&user_id=web&user_name=web&token=$(
+    python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$web_token")"
+echo "$page_url"
+[ "$(python3 -c "import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1]).status)" \
+    "$http_base/")" = 200 ] || { echo "demo: the server does not serve the page" >&2; exit 1; }
+
 step "A token for someone else is refused"
 if "$token_cli" --verify "$bob_token" --app-id $app_id --user-id alice 2>&1; then
     echo "demo: a wrong token was accepted" >&2
@@ -62,6 +74,12 @@ python3 -c "import urllib.request, sys
 for line in urllib.request.urlopen(sys.argv[1]).read().decode().splitlines():
     if line.startswith(('zego_frames', 'zego_bytes', 'zego_auth')):
         print(line)" "http://127.0.0.1:$port/metrics"
+
+if [ -t 0 ] && [ -t 1 ]; then
+    step "The server stays up for the web page: $page_url"
+    printf 'Press Enter to stop it. '
+    read -r _ || true
+fi
 
 step "Stop the server (SIGTERM)"
 kill -TERM "$server_pid"

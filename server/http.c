@@ -1,5 +1,6 @@
 /* Plain HTTP on the server's port: /healthz for probes and tests, /metrics in
- * the Prometheus text format, and / (the web debug page's place). */
+ * the Prometheus text format, and / with the files of the web debug page
+ * (embedded at build time, see web.h). */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,10 +8,15 @@
 #include <string.h>
 
 #include "server.h"
+#include "web.h"
+
+/* Bodies go out in pieces of this size, one per WRITEABLE callback, so a
+ * large file neither needs one big send nor holds up the loop. */
+#define HTTP_CHUNK_BYTES (32 * 1024)
 
 typedef struct http_conn {
     uint8_t *body; /* LWS_PRE bytes of headroom, then the body */
-    size_t len;
+    size_t len, sent;
     const char *type;
     int status;
 } http_conn;
@@ -103,13 +109,15 @@ static char *metrics_text(zs_server *srv, size_t *len)
     return t.s;
 }
 
-static const char index_page[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<title>zego-room-server</title></head>\n<body>\n<h1>zego-room-server</h1>\n"
-    "<p>This server relays rooms of the zego-room protocol. Clients connect to "
-    "<code>/ws</code> with the subprotocol <code>zego-signal.v1</code>.</p>\n"
-    "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/healthz\">/healthz</a></p>\n"
-    "</body></html>\n";
+const zs_web_file *zs_web_find(const char *path)
+{
+    if (strcmp(path, "/") == 0)
+        path = "/index.html";
+    for (const zs_web_file *f = zs_web_files; f->path; f++)
+        if (strcmp(f->path, path) == 0)
+            return f;
+    return NULL;
+}
 
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                          size_t len)
@@ -127,7 +135,9 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP: {
         const char *path = in;
         const char *text;
+        size_t text_len = 0;
         char *dynamic = NULL;
+        const zs_web_file *file;
         memset(h, 0, sizeof *h);
         h->status = HTTP_STATUS_OK;
         h->type = "text/plain; charset=utf-8";
@@ -139,16 +149,17 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
             h->type = "text/plain; version=0.0.4; charset=utf-8";
             size_t n;
             text = dynamic = metrics_text(srv, &n);
-        } else if (strcmp(path, "/") == 0) {
-            h->type = "text/html; charset=utf-8";
-            text = index_page;
+        } else if ((file = zs_web_find(path)) != NULL) {
+            h->type = file->type;
+            text = (const char *)file->data;
+            text_len = file->len;
         } else {
             h->status = HTTP_STATUS_NOT_FOUND;
             text = "not found\n";
         }
         if (!text)
             return -1;
-        h->len = strlen(text);
+        h->len = text_len ? text_len : strlen(text);
         h->body = malloc(LWS_PRE + h->len);
         if (h->body)
             memcpy(h->body + LWS_PRE, text, h->len);
@@ -160,6 +171,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         if (lws_add_http_common_headers(wsi, (unsigned)h->status, h->type, h->len, &p, end) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                          (const unsigned char *)"no-store", 8, &p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                        (const unsigned char *)"nosniff", 7, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return 1;
         lws_callback_on_writable(wsi);
@@ -168,8 +181,20 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!h->body)
             break;
-        if (lws_write(wsi, h->body + LWS_PRE, h->len, LWS_WRITE_HTTP_FINAL) != (int)h->len)
+        size_t n = h->len - h->sent;
+        if (n > HTTP_CHUNK_BYTES)
+            n = HTTP_CHUNK_BYTES;
+        bool last = h->sent + n == h->len;
+        /* The bytes before the chunk are already sent, so they can be the
+         * headroom lws may write into. */
+        if (lws_write(wsi, h->body + LWS_PRE + h->sent, n,
+                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return 1;
+        h->sent += n;
+        if (!last) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         free(h->body);
         h->body = NULL;
         if (lws_http_transaction_completed(wsi))
