@@ -14,7 +14,9 @@ DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+	libobs-dev obs-studio obs-plugins libavcodec-dev libavutil-dev \
+	xvfb xauth
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
