@@ -5,6 +5,7 @@ OBS_DECLARE_MODULE()
 OBS_MODULE_USE_DEFAULT_LOCALE(ZOBS_MODULE_NAME, "en-US")
 
 extern struct obs_output_info zego_output_info;
+extern struct obs_source_info zego_source_info;
 
 MODULE_EXPORT const char *obs_module_description(void)
 {
@@ -14,6 +15,7 @@ MODULE_EXPORT const char *obs_module_description(void)
 bool obs_module_load(void)
 {
     obs_register_output(&zego_output_info);
+    obs_register_source(&zego_source_info);
     zobs_log(LOG_INFO, "loaded (version %s)", ZEGO_ROOM_VERSION);
     return true;
 }
