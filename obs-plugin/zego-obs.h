@@ -51,6 +51,15 @@ int zobs_stop_code_for(int32_t code);
 void zobs_error_message(int32_t code, const char *server, const char *room_id,
                         const char *stream_id, const char *detail, struct dstr *out);
 
+/* zego_output's defaults and properties (the frontend's settings dialog). */
+void zego_output_defaults(obs_data_t *settings);
+obs_properties_t *zego_output_properties(void *data);
+
+/* The frontend: Tools menu, hotkeys, the output kept with the profile.
+ * Does nothing without OBS's frontend (a headless libobs). */
+void zobs_frontend_init(void);
+void zobs_frontend_shutdown(void);
+
 /* Microseconds of an encoder packet's timestamp. */
 int64_t zobs_ts_to_us(int64_t ts, int32_t num, int32_t den);
 

@@ -68,7 +68,7 @@ static const char *zego_output_get_name(void *type_data)
     return obs_module_text("ZegoOutput");
 }
 
-static void zego_output_defaults(obs_data_t *settings)
+void zego_output_defaults(obs_data_t *settings)
 {
     zobs_room_defaults(settings);
     obs_data_set_default_string(settings, ZOBS_S_STREAM_ID, "obs");
@@ -80,7 +80,7 @@ static void zego_output_defaults(obs_data_t *settings)
     obs_data_set_default_string(settings, S_X264_PRESET, "veryfast");
 }
 
-static obs_properties_t *zego_output_properties(void *data)
+obs_properties_t *zego_output_properties(void *data)
 {
     (void)data;
     obs_properties_t *props = obs_properties_create();
