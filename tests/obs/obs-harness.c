@@ -41,9 +41,14 @@ static void deadline_in(struct timespec *ts, int ms)
     }
 }
 
+static void run_tasks(void);
+
 static void ui_task_handler(obs_task_t task, void *param, bool wait)
 {
-    if (pthread_equal(pthread_self(), main_thread)) {
+    /* A waiting caller on the UI thread itself runs the task now; others
+     * are queued in order, as Qt's queued connection does. */
+    if (wait && pthread_equal(pthread_self(), main_thread)) {
+        run_tasks();
         task(param);
         return;
     }

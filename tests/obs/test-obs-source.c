@@ -207,6 +207,67 @@ static void source_stream_list_follows_the_room(void)
     obs_source_release(src);
 }
 
+static bool count_tagged(obs_scene_t *scene, obs_sceneitem_t *item, void *param)
+{
+    (void)scene;
+    obs_data_t *priv = obs_sceneitem_get_private_settings(item);
+    if (*obs_data_get_string(priv, "zego_binding_stream"))
+        (*(int *)param)++;
+    obs_data_release(priv);
+    return true;
+}
+
+typedef struct scene_wait {
+    obs_scene_t *scene;
+    int want;
+} scene_wait;
+
+static bool has_items(void *arg)
+{
+    scene_wait *w = arg;
+    int n = 0;
+    obs_scene_enum_items(w->scene, count_tagged, &n);
+    return n == w->want;
+}
+
+static void bound_scene_gets_an_item_per_room_stream(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    obs_scene_t *scene = obs_scene_create("bound scene");
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"server\": \"%s\", \"app_id\": %u, \"room_id\": \"" ROOM
+             "\", \"user_id\": \"obs-binder\"}",
+             srv.url, APP);
+    calldata_t cd = {0};
+    calldata_set_string(&cd, "scene", "bound scene");
+    calldata_set_string(&cd, "settings", json);
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_bind_scene", &cd));
+    CHECK(calldata_bool(&cd, "ok"));
+    calldata_free(&cd);
+
+    scene_wait w = {scene, 1};
+    pid_t a = start_publisher("gst-a", "gst-user-a");
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    pid_t b = start_publisher("gst-b", "gst-user-b");
+    w.want = 2;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    stop_publisher(b);
+    w.want = 1;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    stop_publisher(a);
+    w.want = 0;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+
+    calldata_init(&cd);
+    calldata_set_string(&cd, "scene", "bound scene");
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_unbind_scene", &cd));
+    calldata_free(&cd);
+    zt_obs_pump(200);
+    obs_scene_release(scene);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -222,6 +283,7 @@ int main(void)
 
     RUN(source_shows_the_colour_and_plays_the_tone_of_a_room_stream);
     RUN(source_stream_list_follows_the_room);
+    RUN(bound_scene_gets_an_item_per_room_stream);
 
     if (server_up)
         zt_server_stop(&srv, SIGTERM);
