@@ -128,6 +128,8 @@ bool zt_obs_wait(bool (*cond)(void *arg), void *arg, int ms)
 
 /* libobs's log goes to stderr: stdout is the TAP stream. */
 static void log_handler(int level, const char *format, va_list args, void *param)
+    __attribute__((format(printf, 2, 0)));
+static void log_handler(int level, const char *format, va_list args, void *param)
 {
     (void)param;
     if (level > LOG_INFO && !getenv("ZT_OBS_DEBUG"))

@@ -25,7 +25,13 @@ INI
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LIBGL_ALWAYS_SOFTWARE=1
 
-obs --multi --disable-shutdown-check >"$work/stdout.txt" 2>&1 &
+# A sanitized plugin needs the sanitizer runtime preloaded into obs.
+if [ -n "${ZEGO_OBS_PRELOAD:-}" ]; then
+    LD_PRELOAD=$ZEGO_OBS_PRELOAD ASAN_OPTIONS=detect_leaks=0 \
+        obs --multi --disable-shutdown-check >"$work/stdout.txt" 2>&1 &
+else
+    obs --multi --disable-shutdown-check >"$work/stdout.txt" 2>&1 &
+fi
 obs_pid=$!
 
 # Wait (at most 90 s) for the log to say startup is complete.

@@ -29,6 +29,42 @@ static bool server_up;
 
 /* ---- A zegosink publisher in its own gst-launch-1.0 ---- */
 
+/* gst-launch-1.0's environment: the sanitizer runtime for a sanitized plugin. */
+static void child_env(void)
+{
+    const char *preload = getenv("ZEGO_GST_PRELOAD");
+    if (preload && *preload) {
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    }
+}
+
+/* Builds the test's GStreamer registry once, before any publisher has to
+ * start quickly (a scan in a sanitized process takes long).  At most 240 s. */
+static bool gst_registry_ready(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_env();
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execlp("gst-inspect-1.0", "gst-inspect-1.0", "zegosink", NULL);
+        _exit(127);
+    }
+    int status = -1;
+    for (int i = 0; i < 2400; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return false;
+}
+
 static pid_t start_publisher(const char *stream_id, const char *user_id)
 {
     char server[160], stream[128], user[128];
@@ -38,13 +74,10 @@ static pid_t start_publisher(const char *stream_id, const char *user_id)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    const char *preload = getenv("ZEGO_GST_PRELOAD");
-    if (preload && *preload) {
-        setenv("LD_PRELOAD", preload, 1);
-        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-    }
+    child_env();
+    /* In the test's working directory (the build tree). */
     char log_path[256];
-    snprintf(log_path, sizeof log_path, "/tmp/zt-obs-gst-%s-%d.log", stream_id, (int)getpid());
+    snprintf(log_path, sizeof log_path, "obs-source-publisher-%s.log", stream_id);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
         dup2(fd, 1);
@@ -277,6 +310,10 @@ int main(void)
     }
     if (!zt_obs_load_module("obs-zego")) {
         printf("Bail out! modules did not load\n");
+        return 1;
+    }
+    if (!gst_registry_ready()) {
+        printf("Bail out! gst-inspect-1.0 zegosink failed: the GStreamer plugin is not found\n");
         return 1;
     }
     server_up = zt_server_start(&srv, 0, NULL) == 0;
