@@ -16,7 +16,7 @@ DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav \
 	libobs-dev obs-studio obs-plugins libavcodec-dev libavutil-dev \
-	xvfb xauth
+	libx11-dev xvfb xauth
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -240,6 +240,73 @@ static void source_stream_list_follows_the_room(void)
     obs_source_release(src);
 }
 
+typedef struct metric_wait {
+    const char *name;
+    double want;
+} metric_wait;
+
+static bool metric_is(void *arg)
+{
+    metric_wait *w = arg;
+    return zt_metric(srv.port, w->name) == w->want;
+}
+
+static void source_stops_receiving_when_hidden_unless_kept_active(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    pid_t pub = start_publisher("gst-hide", "gst-user-hide");
+    obs_source_t *src = make_source("gst-hide");
+    obs_set_output_source(0, src);
+    metric_wait players = {"zego_players", 1};
+    CHECK(zt_obs_wait(metric_is, &players, 15000));
+    obs_set_output_source(0, NULL); /* shown nowhere */
+    players.want = 0;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+
+    obs_data_t *s = obs_data_create();
+    obs_data_set_bool(s, "keep_active", true);
+    obs_source_update(src, s);
+    obs_data_release(s);
+    players.want = 1;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+
+    obs_source_release(src);
+    players.want = 0;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+    stop_publisher(pub);
+}
+
+static bool is_black(void *arg)
+{
+    rendered *r = arg;
+    return os_atomic_load_long(&r->g) < 40 && os_atomic_load_long(&r->r) < 40 &&
+           os_atomic_load_long(&r->b) < 40;
+}
+
+static void source_clears_when_the_stream_ends_and_resumes_when_it_returns(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    rendered r = {0};
+    pid_t pub = start_publisher("gst-return", "gst-user-return");
+    obs_add_raw_video_callback(NULL, on_raw_video, &r);
+    obs_add_raw_audio_callback(0, NULL, on_raw_audio, &r);
+    obs_source_t *src = make_source("gst-return");
+    obs_set_output_source(0, src);
+    CHECK(zt_obs_wait(is_green, &r, 20000));
+    stop_publisher(pub);
+    CHECK(zt_obs_wait(is_black, &r, 10000)); /* transparent over OBS's black */
+    os_atomic_set_long(&r.audio_peak_milli, 0);
+    pub = start_publisher("gst-return", "gst-user-return");
+    CHECK(zt_obs_wait(is_green, &r, 20000));
+    obs_set_output_source(0, NULL);
+    obs_remove_raw_video_callback(on_raw_video, &r);
+    obs_remove_raw_audio_callback(0, on_raw_audio, &r);
+    obs_source_release(src);
+    stop_publisher(pub);
+}
+
 static bool count_tagged(obs_scene_t *scene, obs_sceneitem_t *item, void *param)
 {
     (void)scene;
@@ -321,6 +388,8 @@ int main(void)
     RUN(source_shows_the_colour_and_plays_the_tone_of_a_room_stream);
     RUN(source_stream_list_follows_the_room);
     RUN(bound_scene_gets_an_item_per_room_stream);
+    RUN(source_stops_receiving_when_hidden_unless_kept_active);
+    RUN(source_clears_when_the_stream_ends_and_resumes_when_it_returns);
 
     if (server_up)
         zt_server_stop(&srv, SIGTERM);
