@@ -92,6 +92,11 @@ zego_engine *zobs_session_acquire(obs_data_t *settings, zego_error *err)
     long long timeout = obs_data_get_int(settings, ZOBS_S_LOGIN_TIMEOUT);
     if (timeout >= 1000)
         cfg.login_timeout_ms = (uint32_t)timeout;
+    /* Not in the properties: how long a lost connection is retried before
+     * the room gives up (default: the engine's, 20 minutes). */
+    long long give_up = obs_data_get_int(settings, ZOBS_S_GIVE_UP);
+    if (give_up >= 1000)
+        cfg.reconnect_give_up_ms = (uint32_t)give_up;
     const char *user_id = obs_data_get_string(settings, ZOBS_S_USER_ID);
     zego_room_config room = {
         .room_id = obs_data_get_string(settings, ZOBS_S_ROOM_ID),

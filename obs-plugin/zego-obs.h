@@ -22,6 +22,7 @@
 #define ZOBS_S_TOKEN         "token"
 #define ZOBS_S_STREAM_ID     "stream_id"
 #define ZOBS_S_LOGIN_TIMEOUT "login_timeout_ms"
+#define ZOBS_S_GIVE_UP       "reconnect_give_up_ms"
 
 #define ZOBS_DEFAULT_SERVER "ws://127.0.0.1:7600/ws"
 

@@ -339,6 +339,34 @@ static void output_with_taken_stream_id_stops_with_invalid_stream(void)
     zego_engine_destroy(other);
 }
 
+static bool publishing(void *arg)
+{
+    return obs_output_get_connect_time_ms(arg) >= 0;
+}
+
+static void output_stops_with_disconnected_when_the_room_gives_up(void)
+{
+    zt_server lost;
+    if (zt_server_start(&lost, 0, NULL)) {
+        CHECK(!"server started");
+        return;
+    }
+    stop_record rec = {0};
+    obs_output_t *out = make_output(lost.url, "obs-lost", NULL, &rec);
+    obs_data_t *s = obs_data_create();
+    obs_data_set_int(s, "reconnect_give_up_ms", 2000);
+    obs_output_update(out, s);
+    obs_data_release(s);
+    CHECK(obs_output_start(out));
+    CHECK(zt_obs_wait(publishing, out, 10000));
+    zt_server_stop(&lost, SIGKILL);
+    CHECK(zt_obs_wait(is_stopped, &rec, 15000));
+    CHECK_INT(rec.code, OBS_OUTPUT_DISCONNECTED);
+    CHECK_CONTAINS(obs_output_get_last_error(out), "reconnecting gave up");
+    CHECK_CONTAINS(obs_output_get_last_error(out), "1002053");
+    release_output(out, &rec);
+}
+
 static void output_with_invalid_settings_does_not_start(void)
 {
     obs_output_t *out = make_output(srv.url, "bad stream id", NULL, NULL);
@@ -366,6 +394,7 @@ int main(void)
     RUN(output_to_unreachable_server_stops_with_connect_failed);
     RUN(output_with_refused_token_stops_with_invalid_stream);
     RUN(output_with_taken_stream_id_stops_with_invalid_stream);
+    RUN(output_stops_with_disconnected_when_the_room_gives_up);
     RUN(output_with_invalid_settings_does_not_start);
 
     if (server_up)
