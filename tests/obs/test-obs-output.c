@@ -272,6 +272,34 @@ static void output_publishes_obs_program_as_decodable_h264_and_opus(void)
     obs_source_release(color);
 }
 
+static void output_publishes_aac_when_chosen(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    player p;
+    CHECK(player_start(&p, "obs-aac"));
+    stop_record rec = {0};
+    obs_output_t *out = make_output(srv.url, "obs-aac", NULL, &rec);
+    obs_data_t *s = obs_data_create();
+    obs_data_set_string(s, "audio_codec", "aac");
+    obs_output_update(out, s);
+    obs_data_release(s);
+    CHECK(obs_output_start(out));
+    CHECK(zt_obs_wait(player_has_enough, &p, 15000));
+    obs_output_stop(out);
+    CHECK(zt_obs_wait(is_stopped, &rec, 5000));
+    pthread_mutex_lock(&p.lock);
+    CHECK_INT(p.n_tracks, 2);
+    if (p.n_tracks == 2) {
+        CHECK_INT(p.tracks[1].codec, ZEGO_CODEC_AAC);
+        CHECK_STR(p.tracks[1].codec_string, "mp4a.40.2");
+        CHECK(p.tracks[1].config_len >= 2); /* AudioSpecificConfig */
+    }
+    pthread_mutex_unlock(&p.lock);
+    player_stop(&p);
+    release_output(out, &rec);
+}
+
 static void output_to_unreachable_server_stops_with_connect_failed(void)
 {
     stop_record rec = {0};
@@ -391,6 +419,7 @@ int main(void)
     server_up = zt_server_start(&srv, 0, NULL) == 0;
 
     RUN(output_publishes_obs_program_as_decodable_h264_and_opus);
+    RUN(output_publishes_aac_when_chosen);
     RUN(output_to_unreachable_server_stops_with_connect_failed);
     RUN(output_with_refused_token_stops_with_invalid_stream);
     RUN(output_with_taken_stream_id_stops_with_invalid_stream);
