@@ -36,10 +36,10 @@ struct binding {
     pthread_mutex_t lock; /* the fields below */
     char streams[MAX_STREAMS][ZEGO_STREAM_ID_SIZE];
     size_t n_streams;
-    bool known;        /* the room's list is known (logged in once) */
-    bool sync_queued;  /* a sync task is waiting */
-    bool dead;         /* unbound: pending tasks do nothing and free it */
-    long refs;         /* 1 for the table + 1 per queued task */
+    bool known;       /* the room's list is known (logged in once) */
+    bool sync_queued; /* a sync task is waiting */
+    bool dead;        /* unbound: pending tasks do nothing and free it */
+    long refs;        /* 1 for the table + 1 per queued task */
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,8 +100,7 @@ static void layout(struct items *it)
     }
 }
 
-static void add_item(struct binding *b, obs_scene_t *scene, const char *stream_id,
-                     struct items *it)
+static void add_item(struct binding *b, obs_scene_t *scene, const char *stream_id, struct items *it)
 {
     obs_data_t *s = obs_data_create();
     obs_data_apply(s, b->room);
@@ -161,8 +160,7 @@ static void sync_task(void *param)
                 i++;
                 continue;
             }
-            zobs_log(LOG_INFO, "scene '%s': removed room stream '%s'", b->scene_name,
-                     it.stream[i]);
+            zobs_log(LOG_INFO, "scene '%s': removed room stream '%s'", b->scene_name, it.stream[i]);
             obs_sceneitem_remove(it.item[i]);
             obs_sceneitem_release(it.item[i]);
             it.n--;

@@ -223,12 +223,12 @@ void zobs_frontend_init(void)
         return;
     frontend_present = true;
     obs_register_source(&settings_source_info);
-    settings_source = obs_source_create_private(SETTINGS_SOURCE, obs_module_text("ZegoOutput"),
-                                                NULL);
+    settings_source =
+        obs_source_create_private(SETTINGS_SOURCE, obs_module_text("ZegoOutput"), NULL);
     output = obs_output_create("zego_output", OUTPUT_NAME, NULL, NULL);
-    hotkeys = obs_hotkey_pair_register_frontend(
-        "zego_room.start", obs_module_text("Hotkey.Start"), "zego_room.stop",
-        obs_module_text("Hotkey.Stop"), hotkey_start, hotkey_stop, NULL, NULL);
+    hotkeys = obs_hotkey_pair_register_frontend("zego_room.start", obs_module_text("Hotkey.Start"),
+                                                "zego_room.stop", obs_module_text("Hotkey.Stop"),
+                                                hotkey_start, hotkey_stop, NULL, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Settings"), menu_settings, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Start"), menu_start, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Stop"), menu_stop, NULL);

@@ -41,8 +41,7 @@ void zobs_room_properties(obs_properties_t *props)
     obs_property_t *p =
         obs_properties_add_text(props, ZOBS_S_USER_ID, obs_module_text("UserID"), OBS_TEXT_DEFAULT);
     obs_property_set_long_description(p, obs_module_text("UserID.Description"));
-    obs_properties_add_text(props, ZOBS_S_USER_NAME, obs_module_text("UserName"),
-                            OBS_TEXT_DEFAULT);
+    obs_properties_add_text(props, ZOBS_S_USER_NAME, obs_module_text("UserName"), OBS_TEXT_DEFAULT);
     obs_properties_add_text(props, ZOBS_S_TOKEN, obs_module_text("Token"), OBS_TEXT_PASSWORD);
 }
 

@@ -85,8 +85,7 @@ obs_properties_t *zego_output_properties(void *data)
     (void)data;
     obs_properties_t *props = obs_properties_create();
     zobs_room_properties(props);
-    obs_properties_add_text(props, ZOBS_S_STREAM_ID, obs_module_text("StreamID"),
-                            OBS_TEXT_DEFAULT);
+    obs_properties_add_text(props, ZOBS_S_STREAM_ID, obs_module_text("StreamID"), OBS_TEXT_DEFAULT);
     obs_properties_add_text(props, S_EXTRA_INFO, obs_module_text("ExtraInfo"), OBS_TEXT_DEFAULT);
     obs_property_t *p = obs_properties_add_list(props, S_AUDIO_CODEC, obs_module_text("AudioCodec"),
                                                 OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
@@ -102,8 +101,8 @@ obs_properties_t *zego_output_properties(void *data)
     obs_property_int_set_suffix(p, " s");
     p = obs_properties_add_list(props, S_X264_PRESET, obs_module_text("X264Preset"),
                                 OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
-    static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                          "medium"};
+    static const char *const presets[] = {"ultrafast", "superfast", "veryfast",
+                                          "faster",    "fast",      "medium"};
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
         obs_property_list_add_string(p, presets[i], presets[i]);
     return props;
@@ -189,8 +188,7 @@ static bool build_tracks(struct zego_output *z, struct dstr *msg)
     v->id = ZOBS_VIDEO_TRACK;
     v->kind = ZEGO_TRACK_VIDEO;
     v->codec = ZEGO_CODEC_H264;
-    snprintf(v->codec_string, sizeof v->codec_string, "avc1.%02X%02X%02X", sps[0], sps[1],
-             sps[2]);
+    snprintf(v->codec_string, sizeof v->codec_string, "avc1.%02X%02X%02X", sps[0], sps[1], sps[2]);
     v->width = obs_encoder_get_width(z->video_encoder);
     v->height = obs_encoder_get_height(z->video_encoder);
     if (voi) {

@@ -314,8 +314,8 @@ static void output_video(struct zego_source *z, AVFrame *f)
         out.linesize[i] = (uint32_t)(f->linesize[i] > 0 ? f->linesize[i] : 0);
     }
     enum video_colorspace cs = f->colorspace == AVCOL_SPC_BT709 ? VIDEO_CS_709 : VIDEO_CS_601;
-    video_format_get_parameters(cs, full ? VIDEO_RANGE_FULL : VIDEO_RANGE_PARTIAL,
-                                out.color_matrix, out.color_range_min, out.color_range_max);
+    video_format_get_parameters(cs, full ? VIDEO_RANGE_FULL : VIDEO_RANGE_PARTIAL, out.color_matrix,
+                                out.color_range_min, out.color_range_max);
     obs_source_output_video(z->source, &out);
 }
 
@@ -337,8 +337,7 @@ static void output_audio(struct zego_source *z, AVFrame *f)
     obs_source_output_audio(z->source, &out);
 }
 
-static void decode(struct zego_source *z, struct decoder *d, const zego_media_frame *mf,
-                   bool video)
+static void decode(struct zego_source *z, struct decoder *d, const zego_media_frame *mf, bool video)
 {
     if (!d->ctx)
         return;
@@ -493,8 +492,7 @@ static void reconcile_play(struct zego_source *z)
         z->playing[0] = '\0';
     }
     if (*target) {
-        zego_player_callbacks cb = {
-            .user_data = z, .media_info = on_media_info, .frame = on_frame};
+        zego_player_callbacks cb = {.user_data = z, .media_info = on_media_info, .frame = on_frame};
         zego_error zerr;
         if (zego_engine_start_playing(z->engine, target, &cb, &zerr) == ZEGO_ERR_OK) {
             zobs_log(LOG_INFO, "source '%s' plays '%s'", obs_source_get_name(z->source), target);
@@ -559,7 +557,7 @@ static void on_streams(zego_engine *engine, const char *room_id, zego_update_typ
 
 static bool same_room(obs_data_t *a, obs_data_t *b)
 {
-    static const char *const keys[] = {ZOBS_S_SERVER,  ZOBS_S_ROOM_ID, ZOBS_S_USER_ID,
+    static const char *const keys[] = {ZOBS_S_SERVER, ZOBS_S_ROOM_ID, ZOBS_S_USER_ID,
                                        ZOBS_S_USER_NAME, ZOBS_S_TOKEN};
     if (!a || !b || obs_data_get_int(a, ZOBS_S_APP_ID) != obs_data_get_int(b, ZOBS_S_APP_ID))
         return false;

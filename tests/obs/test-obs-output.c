@@ -343,8 +343,12 @@ static void output_with_taken_stream_id_stops_with_invalid_stream(void)
     zego_error err;
     zego_engine *other = zego_engine_create(&cfg, &err);
     zego_room_config room = {.room_id = "obs-room", .user_id = "other"};
-    zego_track t = {.id = 1, .kind = ZEGO_TRACK_AUDIO, .codec = ZEGO_CODEC_OPUS,
-                    .codec_string = "opus", .sample_rate = 48000, .channels = 2};
+    zego_track t = {.id = 1,
+                    .kind = ZEGO_TRACK_AUDIO,
+                    .codec = ZEGO_CODEC_OPUS,
+                    .codec_string = "opus",
+                    .sample_rate = 48000,
+                    .channels = 2};
     zego_publish_config pc = {.stream_id = "taken", .tracks = &t, .n_tracks = 1};
     CHECK_INT(zego_engine_login_room(other, &room, &err), 0);
     CHECK_INT(zego_engine_start_publishing(other, &pc, &err), 0);
