@@ -2,15 +2,33 @@
 # Smoke test: the real `obs` program, under Xvfb (run by xvfb-run), with a
 # fresh configuration (first-run wizard off) and the plugin placed where OBS
 # looks for a user's plugins, starts, loads the module, and logs no errors
-# from it.  With a fourth argument, a screenshot of OBS is saved there.
+# from it.  The profile holds the output's settings (pointing at a room
+# server started here) and obs-websocket is on: its StartOutput and
+# StopOutput on the output "zego-room" publish and stop, as the room server
+# sees.  With a fifth argument, a screenshot of OBS is saved there.
 #
-#   test-obs-smoke.sh PLUGIN.so DATA_DIR LIBZEGOROOM_DIR [SCREENSHOT.png]
+#   test-obs-smoke.sh PLUGIN.so DATA_DIR LIBZEGOROOM_DIR SERVER_BIN [SCREENSHOT.png]
 set -u
-plugin=$1 data=$2 libdir=$3 shot=${4:-}
+plugin=$1 data=$2 libdir=$3 server_bin=$4 shot=${5:-}
+here=$(dirname "$0")
 
-echo "1..3"
+echo "1..4"
 work=$(mktemp -d)
-trap 'kill $obs_pid 2>/dev/null; rm -rf "$work"' EXIT
+obs_pid="" server_pid=""
+trap 'kill $obs_pid $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+
+"$server_bin" --listen 127.0.0.1:0 >"$work/server.txt" 2>"$work/server-log.txt" &
+server_pid=$!
+server_port=""
+i=0
+while [ -z "$server_port" ] && [ $i -lt 100 ]; do
+    server_port=$(sed -n 's|.*listening on ws://127.0.0.1:\([0-9]*\)/ws.*|\1|p' "$work/server.txt")
+    sleep 0.1
+    i=$((i + 1))
+done
+# A free port for obs-websocket.
+ws_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
 export XDG_CONFIG_HOME="$work/config" HOME="$work/home"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/obs-studio/plugins/obs-zego/bin/64bit"
 cp "$plugin" "$XDG_CONFIG_HOME/obs-studio/plugins/obs-zego/bin/64bit/obs-zego.so"
@@ -20,6 +38,27 @@ cat > "$XDG_CONFIG_HOME/obs-studio/global.ini" <<INI
 FirstRun=true
 LastVersion=$((29 << 24))
 EnableAutoUpdates=false
+
+[Basic]
+Profile=Untitled
+ProfileDir=Untitled
+SceneCollection=Untitled
+SceneCollectionFile=Untitled
+
+[OBSWebSocket]
+FirstLoad=false
+ServerEnabled=true
+ServerPort=$ws_port
+AuthRequired=false
+AlertsEnabled=false
+INI
+mkdir -p "$XDG_CONFIG_HOME/obs-studio/basic/profiles/Untitled"
+cat > "$XDG_CONFIG_HOME/obs-studio/basic/profiles/Untitled/basic.ini" <<INI
+[General]
+Name=Untitled
+
+[ZegoRoom]
+Settings={"server": "ws://127.0.0.1:$server_port/ws", "app_id": 1, "room_id": "smoke", "stream_id": "obs-smoke", "x264_preset": "ultrafast"}
 INI
 # libzegoroom from the build tree (an installed plugin finds the installed one).
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -47,6 +86,11 @@ while [ $i -lt 180 ]; do
     i=$((i + 1))
 done
 sleep 2
+if python3 "$here/obs-websocket-output.py" "$ws_port" "$server_port" zego-room; then
+    ws_ok=1
+else
+    ws_ok=0
+fi
 if [ -n "$shot" ]; then
     gst-launch-1.0 -q ximagesrc num-buffers=1 use-damage=false ! videoconvert ! pngenc \
         ! filesink location="$shot" >/dev/null 2>&1 || echo "# no screenshot"
@@ -74,4 +118,10 @@ if [ -n "$log" ] && [ -z "$errors" ]; then
 else
     echo "not ok 3 - the module logs no errors"
     printf '%s\n' "$errors" | sed 's/^/# /'
+fi
+if [ "$ws_ok" = 1 ]; then
+    echo "ok 4 - obs-websocket's StartOutput and StopOutput on zego-room publish and stop"
+else
+    echo "not ok 4 - obs-websocket's StartOutput and StopOutput on zego-room publish and stop"
+    [ -n "$log" ] && grep -i "zego\|websocket" "$log" | sed 's/^/# /' | tail -20
 fi
