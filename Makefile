@@ -16,6 +16,8 @@ DEB_PACKAGES := build-essential pkg-config meson ninja-build python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+	libobs-dev obs-studio obs-plugins libavcodec-dev libavutil-dev \
+	libx11-dev xvfb xauth \
 	chromium
 
 # Only `make bench` needs these: the RTMP server the GStreamer benchmark

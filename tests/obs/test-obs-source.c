@@ -1,0 +1,403 @@
+/* zego_source in a real, headless libobs against the real server: zegosink
+ * (gst-launch-1.0 with the plugin from the build tree) publishes a solid
+ * colour and a tone, and the frames OBS renders with the source on its
+ * output have that colour while its audio mix carries the tone; the
+ * source's properties list the room's streams. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <obs.h>
+#include <util/platform.h>
+#include <util/threading.h>
+
+#include "harness.h"
+#include "obs-harness.h"
+#include "server-proc.h"
+
+#define APP  1234567u
+#define ROOM "obs-source-room"
+
+static zt_server srv;
+static bool server_up;
+
+/* ---- A zegosink publisher in its own gst-launch-1.0 ---- */
+
+/* gst-launch-1.0's environment: the sanitizer runtime for a sanitized plugin. */
+static void child_env(void)
+{
+    const char *preload = getenv("ZEGO_GST_PRELOAD");
+    if (preload && *preload) {
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    }
+}
+
+/* Builds the test's GStreamer registry once, before any publisher has to
+ * start quickly (a scan in a sanitized process takes long).  At most 240 s. */
+static bool gst_registry_ready(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_env();
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execlp("gst-inspect-1.0", "gst-inspect-1.0", "zegosink", NULL);
+        _exit(127);
+    }
+    int status = -1;
+    for (int i = 0; i < 2400; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return false;
+}
+
+static pid_t start_publisher(const char *stream_id, const char *user_id)
+{
+    char server[160], stream[128], user[128];
+    snprintf(server, sizeof server, "server=%s", srv.url);
+    snprintf(stream, sizeof stream, "stream-id=%s", stream_id);
+    snprintf(user, sizeof user, "user-id=%s", user_id);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    child_env();
+    /* In the test's working directory (the build tree). */
+    char log_path[256];
+    snprintf(log_path, sizeof log_path, "obs-source-publisher-%s.log", stream_id);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    execlp("gst-launch-1.0", "gst-launch-1.0", "-e", "zegosink", "name=zego", server,
+           "app-id=1234567", "room-id=" ROOM, stream, user, "user-name=gst", "videotestsrc",
+           "is-live=true", "pattern=solid-color", "foreground-color=0xff00ff00", "!",
+           "video/x-raw,width=320,height=240,framerate=30/1", "!", "zego.video", "audiotestsrc",
+           "is-live=true", "wave=sine", "freq=440", "volume=0.5", "!", "zego.audio", NULL);
+    _exit(127);
+}
+
+static void stop_publisher(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGINT);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* ---- What OBS renders and mixes ---- */
+
+typedef struct rendered {
+    volatile long frames;
+    volatile long r, g, b; /* the centre pixel of the last frame */
+    volatile long audio_peak_milli;
+    volatile long audio_blocks;
+} rendered;
+
+static long clamp255(double v)
+{
+    return v < 0 ? 0 : v > 255 ? 255 : (long)v;
+}
+
+/* NV12, BT.709 limited range (the harness's video settings). */
+static void on_raw_video(void *param, struct video_data *frame)
+{
+    rendered *r = param;
+    int x = ZT_OBS_WIDTH / 2, y = ZT_OBS_HEIGHT / 2;
+    double Y = frame->data[0][y * frame->linesize[0] + x];
+    const uint8_t *uv = frame->data[1] + (y / 2) * frame->linesize[1] + (x / 2) * 2;
+    double U = uv[0] - 128.0, V = uv[1] - 128.0;
+    double c = 1.164 * (Y - 16);
+    os_atomic_set_long(&r->r, clamp255(c + 1.793 * V));
+    os_atomic_set_long(&r->g, clamp255(c - 0.213 * U - 0.533 * V));
+    os_atomic_set_long(&r->b, clamp255(c + 2.112 * U));
+    os_atomic_inc_long(&r->frames);
+}
+
+static void on_raw_audio(void *param, size_t mix_idx, struct audio_data *data)
+{
+    (void)mix_idx;
+    rendered *r = param;
+    const float *s = (const float *)data->data[0];
+    float peak = 0;
+    for (uint32_t i = 0; s && i < data->frames; i++)
+        peak = fmaxf(peak, fabsf(s[i]));
+    long milli = (long)(peak * 1000);
+    if (milli > os_atomic_load_long(&r->audio_peak_milli))
+        os_atomic_set_long(&r->audio_peak_milli, milli);
+    os_atomic_inc_long(&r->audio_blocks);
+}
+
+static bool is_green(void *arg)
+{
+    rendered *r = arg;
+    return os_atomic_load_long(&r->g) > 180 && os_atomic_load_long(&r->r) < 80 &&
+           os_atomic_load_long(&r->b) < 80 && os_atomic_load_long(&r->audio_peak_milli) > 100;
+}
+
+static obs_source_t *make_source(const char *stream_id)
+{
+    obs_data_t *s = obs_data_create();
+    obs_data_set_string(s, "server", srv.url);
+    obs_data_set_int(s, "app_id", APP);
+    obs_data_set_string(s, "room_id", ROOM);
+    obs_data_set_string(s, "user_id", "obs-viewer");
+    obs_data_set_string(s, "stream_id", stream_id);
+    obs_source_t *src = obs_source_create("zego_source", "room stream", s, NULL);
+    obs_data_release(s);
+    return src;
+}
+
+static bool list_contains(obs_source_t *src, const char *stream_id)
+{
+    obs_properties_t *props = obs_source_properties(src);
+    obs_property_t *p = obs_properties_get(props, "stream_id");
+    bool found = false;
+    for (size_t i = 0; p && i < obs_property_list_item_count(p); i++)
+        if (strcmp(obs_property_list_item_string(p, i), stream_id) == 0)
+            found = true;
+    obs_properties_destroy(props);
+    return found;
+}
+
+typedef struct list_wait {
+    obs_source_t *src;
+    const char *stream_id;
+} list_wait;
+
+static bool stream_listed(void *arg)
+{
+    list_wait *w = arg;
+    return list_contains(w->src, w->stream_id);
+}
+
+/* ---- Tests ---- */
+
+static void source_shows_the_colour_and_plays_the_tone_of_a_room_stream(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    pid_t pub = start_publisher("gst-green", "gst-user");
+    rendered r = {0};
+    obs_add_raw_video_callback(NULL, on_raw_video, &r);
+    obs_add_raw_audio_callback(0, NULL, on_raw_audio, &r);
+
+    obs_source_t *src = make_source(""); /* the first stream in the room */
+    obs_set_output_source(0, src);
+    bool green = zt_obs_wait(is_green, &r, 20000);
+    printf("#   %ld frames rendered, centre rgb(%ld,%ld,%ld), audio peak %.3f over %ld blocks\n",
+           r.frames, r.r, r.g, r.b, r.audio_peak_milli / 1000.0, r.audio_blocks);
+    CHECK(green);
+
+    list_wait w = {src, "gst-green"};
+    CHECK(zt_obs_wait(stream_listed, &w, 5000));
+
+    obs_set_output_source(0, NULL);
+    obs_remove_raw_video_callback(on_raw_video, &r);
+    obs_remove_raw_audio_callback(0, on_raw_audio, &r);
+    obs_source_release(src);
+    stop_publisher(pub);
+}
+
+static bool not_listed(void *arg)
+{
+    list_wait *w = arg;
+    return !list_contains(w->src, w->stream_id);
+}
+
+static void source_stream_list_follows_the_room(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    obs_source_t *src = make_source("not-yet-there");
+    obs_set_output_source(0, src);
+    pid_t pub = start_publisher("gst-second", "gst-user-2");
+    list_wait w = {src, "gst-second"};
+    CHECK(zt_obs_wait(stream_listed, &w, 10000));
+    stop_publisher(pub);
+    CHECK(zt_obs_wait(not_listed, &w, 10000));
+    obs_set_output_source(0, NULL);
+    obs_source_release(src);
+}
+
+typedef struct metric_wait {
+    const char *name;
+    double want;
+} metric_wait;
+
+static bool metric_is(void *arg)
+{
+    metric_wait *w = arg;
+    return zt_metric(srv.port, w->name) == w->want;
+}
+
+static void source_stops_receiving_when_hidden_unless_kept_active(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    pid_t pub = start_publisher("gst-hide", "gst-user-hide");
+    obs_source_t *src = make_source("gst-hide");
+    obs_set_output_source(0, src);
+    metric_wait players = {"zego_players", 1};
+    CHECK(zt_obs_wait(metric_is, &players, 15000));
+    obs_set_output_source(0, NULL); /* shown nowhere */
+    players.want = 0;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+
+    obs_data_t *s = obs_data_create();
+    obs_data_set_bool(s, "keep_active", true);
+    obs_source_update(src, s);
+    obs_data_release(s);
+    players.want = 1;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+
+    obs_source_release(src);
+    players.want = 0;
+    CHECK(zt_obs_wait(metric_is, &players, 10000));
+    stop_publisher(pub);
+}
+
+static bool is_black(void *arg)
+{
+    rendered *r = arg;
+    return os_atomic_load_long(&r->g) < 40 && os_atomic_load_long(&r->r) < 40 &&
+           os_atomic_load_long(&r->b) < 40;
+}
+
+static void source_clears_when_the_stream_ends_and_resumes_when_it_returns(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    rendered r = {0};
+    pid_t pub = start_publisher("gst-return", "gst-user-return");
+    obs_add_raw_video_callback(NULL, on_raw_video, &r);
+    obs_add_raw_audio_callback(0, NULL, on_raw_audio, &r);
+    obs_source_t *src = make_source("gst-return");
+    obs_set_output_source(0, src);
+    CHECK(zt_obs_wait(is_green, &r, 20000));
+    stop_publisher(pub);
+    CHECK(zt_obs_wait(is_black, &r, 10000)); /* transparent over OBS's black */
+    os_atomic_set_long(&r.audio_peak_milli, 0);
+    pub = start_publisher("gst-return", "gst-user-return");
+    CHECK(zt_obs_wait(is_green, &r, 20000));
+    obs_set_output_source(0, NULL);
+    obs_remove_raw_video_callback(on_raw_video, &r);
+    obs_remove_raw_audio_callback(0, on_raw_audio, &r);
+    obs_source_release(src);
+    stop_publisher(pub);
+}
+
+static bool count_tagged(obs_scene_t *scene, obs_sceneitem_t *item, void *param)
+{
+    (void)scene;
+    obs_data_t *priv = obs_sceneitem_get_private_settings(item);
+    if (*obs_data_get_string(priv, "zego_binding_stream"))
+        (*(int *)param)++;
+    obs_data_release(priv);
+    return true;
+}
+
+typedef struct scene_wait {
+    obs_scene_t *scene;
+    int want;
+} scene_wait;
+
+static bool has_items(void *arg)
+{
+    scene_wait *w = arg;
+    int n = 0;
+    obs_scene_enum_items(w->scene, count_tagged, &n);
+    return n == w->want;
+}
+
+static void bound_scene_gets_an_item_per_room_stream(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    obs_scene_t *scene = obs_scene_create("bound scene");
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"server\": \"%s\", \"app_id\": %u, \"room_id\": \"" ROOM
+             "\", \"user_id\": \"obs-binder\"}",
+             srv.url, APP);
+    calldata_t cd = {0};
+    calldata_set_string(&cd, "scene", "bound scene");
+    calldata_set_string(&cd, "settings", json);
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_bind_scene", &cd));
+    CHECK(calldata_bool(&cd, "ok"));
+    calldata_free(&cd);
+
+    scene_wait w = {scene, 1};
+    pid_t a = start_publisher("gst-a", "gst-user-a");
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    pid_t b = start_publisher("gst-b", "gst-user-b");
+    w.want = 2;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    stop_publisher(b);
+    w.want = 1;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+    stop_publisher(a);
+    w.want = 0;
+    CHECK(zt_obs_wait(has_items, &w, 15000));
+
+    calldata_init(&cd);
+    calldata_set_string(&cd, "scene", "bound scene");
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_unbind_scene", &cd));
+    calldata_free(&cd);
+    zt_obs_pump(200);
+    obs_scene_release(scene);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!zt_obs_start()) {
+        printf("1..0 # SKIP libobs did not start\n");
+        return 0;
+    }
+    if (!zt_obs_load_module("obs-zego")) {
+        printf("Bail out! modules did not load\n");
+        return 1;
+    }
+    if (!gst_registry_ready()) {
+        printf("Bail out! gst-inspect-1.0 zegosink failed: the GStreamer plugin is not found\n");
+        return 1;
+    }
+    server_up = zt_server_start(&srv, 0, NULL) == 0;
+
+    RUN(source_shows_the_colour_and_plays_the_tone_of_a_room_stream);
+    RUN(source_stream_list_follows_the_room);
+    RUN(bound_scene_gets_an_item_per_room_stream);
+    RUN(source_stops_receiving_when_hidden_unless_kept_active);
+    RUN(source_clears_when_the_stream_ends_and_resumes_when_it_returns);
+
+    if (server_up)
+        zt_server_stop(&srv, SIGTERM);
+    harness_count++;
+    long leaks = zt_obs_stop();
+    if (leaks != 0)
+        harness_failures++;
+    printf("%s %d - libobs reports no leaked allocations at shutdown # %ld left\n",
+           leaks ? "not ok" : "ok", harness_count, leaks);
+    return harness_finish();
+}
