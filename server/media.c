@@ -355,16 +355,28 @@ static void relay(zs_channel *ch, zs_buf *b)
         player_offer(p, b, now);
 }
 
-static void publisher_stream_info(zs_publisher *pub, zs_channel *ch, zs_buf *b)
+static void publisher_text(zs_publisher *pub, zs_channel *ch, zs_buf *b)
 {
     zego_msg m;
     zego_error err;
     int rc =
         zego_msg_decode((const char *)b->data + LWS_PRE, b->len, ZEGO_CLIENT_MESSAGE_MAX, &m, &err);
-    if (rc == ZEGO_ERR_OK && m.type != ZEGO_MSG_STREAM_INFO)
+    if (rc == ZEGO_ERR_OK && m.type != ZEGO_MSG_STREAM_INFO && m.type != ZEGO_MSG_UNPUBLISH)
         rc = zego_error_set(&err, ZEGO_ERR_PROTOCOL_UNKNOWN_TYPE,
-                            "a publisher sends stream_info text messages, not %s",
+                            "a publisher sends stream_info and unpublish text messages, not %s",
                             zego_msg_type_name(m.type));
+    if (rc == ZEGO_ERR_OK && m.type == ZEGO_MSG_UNPUBLISH &&
+        strcmp(m.u.stream.stream_id, ch->stream_id) != 0)
+        rc = zego_error_set(&err, ZEGO_ERR_STREAM_NOT_FOUND,
+                            "unpublish is for stream %s but this socket publishes %s",
+                            m.u.stream.stream_id, ch->stream_id);
+    if (rc == ZEGO_ERR_OK && m.type == ZEGO_MSG_UNPUBLISH) {
+        /* The end of the stream, after every frame this socket sent. */
+        zego_msg_clear(&m);
+        zs_log(ch->srv, ZS_LOG_INFO, "%s ended by its publisher", ch->stream_id);
+        zs_stream_unpublish(ch);
+        return;
+    }
     if (rc == ZEGO_ERR_OK && strcmp(m.u.stream_info.stream_id, ch->stream_id) != 0)
         rc = zego_error_set(&err, ZEGO_ERR_STREAM_INFO_INVALID,
                             "stream_info is for stream %s but this socket publishes %s",
@@ -559,7 +571,7 @@ static int callback_publish(struct lws *wsi, enum lws_callback_reasons reason, v
         b->len = (uint32_t)pub->rx_len;
         b->text = pub->rx_text;
         if (pub->rx_text)
-            publisher_stream_info(pub, pub->ch, b);
+            publisher_text(pub, pub->ch, b);
         else
             publisher_frame(pub, pub->ch, b);
         zs_buf_unref(b);

@@ -179,7 +179,7 @@ typedef struct zs_channel {
     char extra_info[ZEGO_EXTRA_INFO_SIZE];
     bool announced; /* stream_update add sent (after the first stream_info) */
     struct lws *publisher;
-    zs_buf *stream_info; /* the latest, as sent to players */
+    zs_buf *stream_info;      /* the latest, as sent to players */
     uint32_t last_generation; /* highest sent to players; kept across publishers */
     zego_stream_info info;
     zs_queue gop; /* frames since the last keyframe, plus recent audio */
@@ -248,6 +248,9 @@ extern const struct lws_protocols zs_play_protocol;
 zs_channel *zs_channel_get(zs_server *srv, uint32_t app_id, const char *stream_id, bool create);
 /* The publisher stopped: players are told nothing, they wait for it to return. */
 void zs_channel_end_publish(zs_channel *ch, int close_code, const char *reason);
+/* Unpublishes a stream as the owner's unpublish request does (reason
+ * unpublish): the room is told, the publisher socket closed with 1000. */
+void zs_stream_unpublish(zs_channel *ch);
 void zs_channel_maybe_free(zs_channel *ch);
 /* Closes a session's play sockets for stream_id (NULL = all). */
 void zs_media_stop_plays(zs_server *srv, const char *session_id, const char *stream_id);

@@ -211,6 +211,11 @@ static void unpublish(zs_channel *ch, zego_delete_reason reason)
     zs_channel_maybe_free(ch);
 }
 
+void zs_stream_unpublish(zs_channel *ch)
+{
+    unpublish(ch, ZEGO_REASON_UNPUBLISH);
+}
+
 /* Removes a session with everything it owns, telling the room why. */
 static void session_remove(zs_session *s, zego_delete_reason reason)
 {
