@@ -44,10 +44,10 @@
 /* The tick checks deadlines counted in seconds; a media socket's repair
  * brings it forward (tick_at).  A faster tick costs CPU in every engine:
  * libwebsockets wakes up to 1 ms early for each timer and spins until it. */
-#define TICK_MS            1000
-#define DRAIN_MS           500
-#define JOIN_TIMEOUT_S     5
-#define MEDIA_TEXT_MAX     (256 * 1024)
+#define TICK_MS        1000
+#define DRAIN_MS       500
+#define JOIN_TIMEOUT_S 5
+#define MEDIA_TEXT_MAX (256 * 1024)
 
 /* ---- Time ---- */
 
@@ -114,6 +114,12 @@ enum media_step {
 struct publisher {
     char stream_id[ZEGO_STREAM_ID_SIZE];
     bool stopped; /* under lock: stop_publishing was called */
+    /* Under lock: finish_publishing was called: no frames taken; what is
+     * queued goes out, then the socket is closed and the stream unpublished,
+     * or at finish_deadline (mono ms) as by stop_publishing. */
+    bool finishing;
+    int64_t finish_deadline;
+    bool end_queued; /* under lock: the unpublish is in q, after the frames */
 
     /* Under e->lock: shared with the threads that send frames. */
     zego_track tracks[ZEGO_MAX_TRACKS];
@@ -471,6 +477,7 @@ static void conn_close(struct conn *c)
 }
 
 static void conn_lost(struct conn *c, const char *why);
+static void tick_at(zego_engine *e, int64_t at_ms);
 
 static struct conn *conn_open(zego_engine *e, enum conn_kind kind, void *owner, const char *url,
                               zego_error *err)
@@ -929,6 +936,19 @@ static void reconcile(zego_engine *e)
     size_t n = pubs_snapshot(e, pubs);
     for (size_t i = 0; i < n; i++) {
         struct publisher *p = pubs[i];
+        pthread_mutex_lock(&e->lock);
+        if (p->finishing && !p->stopped && now >= p->finish_deadline) {
+            elog(e, ZEGO_LOG_WARNING, "publish %s: finishing took too long, %zu bytes not sent",
+                 p->stream_id, p->q.bytes + p->hold.bytes);
+            p->stopped = true;
+        }
+        bool finishing = p->finishing && !p->stopped;
+        pthread_mutex_unlock(&e->lock);
+        if (finishing) {
+            tick_at(e, p->finish_deadline);
+            if (p->step == STEP_LIVE && p->conn && p->conn->wsi)
+                lws_callback_on_writable(p->conn->wsi);
+        }
         if (p->stopped) {
             if (up && p->known)
                 stream_request(e, ZEGO_MSG_UNPUBLISH, p->stream_id);
@@ -1523,7 +1543,6 @@ static void bit_set(uint8_t *bits, uint8_t i, bool on)
         bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
-
 /* Writes a frame's header (taking its sequence number) and queues it; with
  * e->lock.  Capture times travel on the server's clock so that a player on
  * another host can compare them with its own estimate of it. */
@@ -1562,6 +1581,27 @@ static void pub_hold_frame(struct publisher *p, zego_sendq_item *it)
         return;
     }
     zego_sendq_push(&p->hold, it);
+}
+
+/* With e->lock: ends a finishing stream on its media socket with an
+ * unpublish, after the frames queued before it (the server unpublishes once it
+ * has read them, and closes the socket). */
+static void pub_queue_end(struct publisher *p)
+{
+    zego_msg m;
+    zego_msg_init(&m, ZEGO_MSG_UNPUBLISH);
+    m.seq = 1;
+    snprintf(m.u.stream.stream_id, sizeof m.u.stream.stream_id, "%s", p->stream_id);
+    size_t len;
+    char *json = zego_msg_encode(&m, &len, NULL);
+    zego_sendq_item *it = json ? zego_sendq_item_new(LWS_PRE, len) : NULL;
+    if (it) {
+        it->is_text = true;
+        memcpy(it->data, json, len);
+        zego_sendq_push(&p->q, it);
+        p->end_queued = true;
+    }
+    free(json);
 }
 
 /* With e->lock, the socket just up: queues the held frames of the tracks the
@@ -1614,6 +1654,9 @@ static void pub_established(zego_engine *e, struct publisher *p)
             memset(p->q.discont, 0, sizeof p->q.discont);
         memset(p->want_key, 0, sizeof p->want_key);
         pub_send_held(e, p, have_key);
+        p->end_queued = false;
+        if (p->finishing)
+            pub_queue_end(p);
         p->ready = true;
     }
     size_t n_tracks = p->n_tracks;
@@ -1868,8 +1911,23 @@ static void conn_lost(struct conn *c, const char *why)
     case CONN_PUBLISH: {
         struct publisher *p = c->owner;
         conn_free(c);
-        if (p->conn == c)
+        pthread_mutex_lock(&e->lock);
+        bool ended = p->end_queued && p->q.head == NULL; /* the unpublish went out */
+        pthread_mutex_unlock(&e->lock);
+        if (p->conn == c && ended) {
+            /* The server closes the socket once it has read the unpublish,
+             * after every frame: the stream is unpublished, nothing more
+             * to ask on the signaling socket. */
+            p->known = false;
+            p->conn = NULL;
+            pub_unready(e, p);
+            pthread_mutex_lock(&e->lock);
+            p->stopped = true;
+            pthread_mutex_unlock(&e->lock);
+            wake(e);
+        } else if (p->conn == c) {
             pub_media_lost(e, p, why);
+        }
         break;
     }
     case CONN_PLAY: {
@@ -2778,6 +2836,26 @@ int zego_engine_stop_publishing(zego_engine *e, const char *stream_id, zego_erro
     return ZEGO_ERR_OK;
 }
 
+int zego_engine_finish_publishing(zego_engine *e, const char *stream_id, uint32_t timeout_ms,
+                                  zego_error *err)
+{
+    if (!e || !stream_id)
+        return zego_error_set(err, ZEGO_ERR_INVALID_ARGUMENT, "engine or stream id is NULL");
+    pthread_mutex_lock(&e->lock);
+    struct publisher *p = pub_by_stream(e, stream_id);
+    if (p && !p->finishing) {
+        p->finishing = true;
+        p->finish_deadline = mono_ms() + timeout_ms;
+        if (p->ready)
+            pub_queue_end(p);
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (p)
+        wake(e);
+    zego_error_clear(err);
+    return ZEGO_ERR_OK;
+}
+
 int zego_engine_send_frame(zego_engine *e, const char *stream_id, const zego_media_frame *frame,
                            zego_error *err)
 {
@@ -2804,6 +2882,11 @@ int zego_engine_send_frame(zego_engine *e, const char *stream_id, const zego_med
     if (!p) {
         rc = zego_error_set(err, ZEGO_ERR_STREAM_NOT_FOUND, "stream '%s' is not published",
                             stream_id);
+        goto unlock;
+    }
+    if (p->finishing) {
+        rc = zego_error_set(err, ZEGO_ERR_STREAM_NOT_FOUND,
+                            "stream '%s' is finishing: it takes no more frames", stream_id);
         goto unlock;
     }
     if (p->failed_code) {

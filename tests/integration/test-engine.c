@@ -433,6 +433,46 @@ static void frames_before_publishing_are_held_from_the_last_keyframe(void)
     CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
+/* finish_publishing sends everything given, the frames held before the socket
+ * was up and a queue of large frames, before the stream goes. */
+static void finishing_sends_every_frame_given_then_unpublishes(void)
+{
+    START_SERVER(srv, NULL);
+    test_engine a, b;
+    CHECK_INT(engine_start(&b, &srv, "r", "bob", NULL), 0);
+    CHECK(wait_line(&b.rec, "room CONNECTED", NULL, TIMEOUT));
+    CHECK_INT(zego_engine_start_playing(b.engine, "cam", player_callbacks(&b), NULL), 0);
+    CHECK_INT(engine_start(&a, &srv, "r", "alice", NULL), 0);
+    CHECK_INT(start_publishing(&a, "cam"), 0);
+    /* Held (not logged in yet), then finished at once. */
+    send_frames(&a, "cam", 0, 20, 0);
+    CHECK_INT(zego_engine_finish_publishing(a.engine, "cam", 5000, NULL), 0);
+    /* Finishing takes no more frames. */
+    zego_error err;
+    uint8_t byte = 0;
+    zego_media_frame f = {.track = 0, .data = &byte, .size = 1};
+    CHECK_INT(zego_engine_send_frame(a.engine, "cam", &f, &err), ZEGO_ERR_STREAM_NOT_FOUND);
+    CHECK(wait_line(&a.rec, "publisher cam NO_PUBLISH", NULL, TIMEOUT));
+    CHECK(wait_line(&b.rec, "stream DELETE cam alice unpublish", NULL, TIMEOUT));
+    CHECK_INT(zt_metric(srv.port, "zego_frames_in_total"), 21);
+    /* ... and a player waiting for the stream got them all before it went. */
+    CHECK(wait_frames(&b.rec, 21, TIMEOUT));
+    CHECK_INT(b.rec.frames, 21);
+    CHECK_INT(b.rec.last_pts, 20 * 33333);
+
+    /* Live, with a queue: 300 frames given in one go, then finished. */
+    CHECK_INT(start_publishing(&a, "cam2"), 0);
+    CHECK(wait_line(&a.rec, "publisher cam2 PUBLISHING", NULL, TIMEOUT));
+    send_frames(&a, "cam2", 0, 299, 0);
+    CHECK_INT(zego_engine_finish_publishing(a.engine, "cam2", 5000, NULL), 0);
+    CHECK(wait_line(&a.rec, "publisher cam2 NO_PUBLISH", NULL, TIMEOUT));
+    CHECK(wait_line(&b.rec, "stream DELETE cam2 alice unpublish", NULL, TIMEOUT));
+    CHECK_INT(zt_metric(srv.port, "zego_frames_in_total"), 21 + 300);
+    engine_stop(&a);
+    engine_stop(&b);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
 static void refusals_arrive_with_their_codes_and_others_carry_on(void)
 {
     static const char *const args[] = {"--app", "1234567:" SECRET, NULL};
@@ -691,6 +731,7 @@ int main(void)
     RUN(two_engines_meet_publish_play_and_part);
     RUN(a_late_player_starts_at_the_last_keyframe);
     RUN(frames_before_publishing_are_held_from_the_last_keyframe);
+    RUN(finishing_sends_every_frame_given_then_unpublishes);
     RUN(refusals_arrive_with_their_codes_and_others_carry_on);
     RUN(engines_come_back_by_themselves_after_a_server_restart);
     RUN(a_dropped_connection_resumes_the_session_unseen_by_others);

@@ -351,6 +351,61 @@ static void every_frame_arrives_intact_and_in_order(void)
     CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
 }
 
+/* An unpublish on the publish socket comes after its frames: players get
+ * every one, then the room hears the stream go. */
+static void an_unpublish_on_the_media_socket_ends_the_stream_after_its_frames(void)
+{
+    START_SERVER(srv, NULL);
+    zt_client a, b;
+    zt_ws pub, player;
+    zego_msg ev;
+    CHECK_INT(login(&a, &srv, "r", "alice", false, NULL), 0);
+    CHECK_INT(login(&b, &srv, "r", "bob", false, NULL), 0);
+    CHECK_INT(start_publisher(&a, "cam", &pub), 0);
+    CHECK_INT(start_player(&b, "cam", &player, 0), 0);
+    CHECK(zt_client_wait_event(&b, ZEGO_MSG_STREAM_UPDATE, &ev, TIMEOUT)); /* the add */
+    zego_msg_clear(&ev);
+    const int n = 100;
+    for (int i = 0; i < n; i++)
+        send_frame(&pub, 0, i == 0 ? ZEGO_FRAME_FLAG_KEY : 0, (uint32_t)i, 3000 + (size_t)i);
+    zt_ws_send_text(&pub, "{\"type\":\"unpublish\",\"seq\":1,\"stream_id\":\"cam\"}");
+    CHECK(zt_client_wait_event(&b, ZEGO_MSG_STREAM_UPDATE, &ev, TIMEOUT));
+    CHECK_INT(ev.u.stream_update.update, ZEGO_UPDATE_DELETE);
+    CHECK_INT(ev.u.stream_update.reason, ZEGO_REASON_UNPUBLISH);
+    zego_msg_clear(&ev);
+    CHECK_INT(zt_metric(srv.port, "zego_frames_in_total"), n);
+    zt_ws_msg m;
+    int good = 0;
+    for (int i = 0; i < n; i++) {
+        if (recv_frame(&player, &m, NULL) != 1)
+            break;
+        good += frame_ok(&m, 0, (uint32_t)i, 3000 + (size_t)i);
+    }
+    CHECK_INT(good, n);
+    /* The server closed the publish socket. */
+    while (zt_ws_recv(&pub, &m, TIMEOUT) == 1)
+        ;
+    CHECK_INT(zt_metric(srv.port, "zego_publishers"), 0);
+
+    /* One naming another stream is refused, and that stream lives on. */
+    zt_ws pub2;
+    CHECK_INT(start_publisher(&a, "cam2", &pub2), 0);
+    CHECK(zt_client_wait_event(&b, ZEGO_MSG_STREAM_UPDATE, &ev, TIMEOUT));
+    zego_msg_clear(&ev);
+    zt_ws_send_text(&pub2, "{\"type\":\"unpublish\",\"seq\":1,\"stream_id\":\"other\"}");
+    int error_seen = 0;
+    while (zt_ws_recv(&pub2, &m, TIMEOUT) == 1)
+        error_seen |= memmem(m.data, m.len, "1004002", 7) != NULL;
+    CHECK(error_seen);
+    CHECK_INT(zt_metric(srv.port, "zego_streams"), 1);
+    zt_ws_close(&pub);
+    zt_ws_close(&pub2);
+    zt_ws_close(&player);
+    zt_client_close(&a);
+    zt_client_close(&b);
+    CHECK_INT(zt_server_stop(&srv, SIGTERM), 0);
+}
+
 static void fragmented_frames_are_reassembled(void)
 {
     START_SERVER(srv, NULL);
@@ -1046,6 +1101,7 @@ int main(void)
     RUN(rooms_and_servers_have_member_limits);
     RUN(a_published_stream_is_announced_with_owner_and_extra_info);
     RUN(every_frame_arrives_intact_and_in_order);
+    RUN(an_unpublish_on_the_media_socket_ends_the_stream_after_its_frames);
     RUN(fragmented_frames_are_reassembled);
     RUN(a_late_player_starts_at_the_last_keyframe_at_once);
     RUN(playing_before_publishing_waits_for_the_stream);

@@ -319,6 +319,17 @@ ZEGO_API int zego_engine_update_tracks(zego_engine *engine, const char *stream_i
 ZEGO_API int zego_engine_stop_publishing(zego_engine *engine, const char *stream_id,
                                          zego_error *err);
 
+/* Ends a publication without losing what was given (the end of a file, an
+ * EOS): frames are no longer taken; those queued, and those held until the
+ * media socket is up, are sent; the socket is closed cleanly, so the server
+ * has read them all, and the stream is unpublished.  Returns at once; the
+ * publisher state NO_PUBLISH (and get_publish_stats answering
+ * ZEGO_ERR_STREAM_NOT_FOUND) says it is done.  After timeout_ms whatever is
+ * left is dropped and the stream unpublished as by stop_publishing.  Returns
+ * ZEGO_ERR_OK also when the stream was not published. */
+ZEGO_API int zego_engine_finish_publishing(zego_engine *engine, const char *stream_id,
+                                           uint32_t timeout_ms, zego_error *err);
+
 /* Queues one frame of a published stream (copied) and returns at once.
  * ZEGO_ERR_OK also when the send queue dropped it (see
  * send_queue_max_bytes; the stats count drops).  Errors:
