@@ -73,7 +73,15 @@ typedef struct SinkBranch {
     zego_track track;
     GstCaps *track_caps; /* the caps the track was made from */
     guint64 frames;
+    gboolean eos;        /* the branch's appsink had EOS and no buffer since */
+    GQueue pending;      /* of GstSample: before publishing starts */
+    gsize pending_bytes; /* ... their payload, at most PENDING_MAX_BYTES */
+    guint64 pending_dropped;
 } SinkBranch;
+
+/* What a branch keeps while the other pad still waits for its caps (a source
+ * that is not live may give all of its media before then). */
+#define PENDING_MAX_BYTES (8 * 1024 * 1024)
 
 struct _GstZegoSink {
     GstBin parent;
@@ -87,6 +95,7 @@ struct _GstZegoSink {
     SinkBranch *video, *audio;
     gboolean running; /* logged in: PAUSED or PLAYING */
     gboolean publishing;
+    gboolean ended;        /* every pad had EOS: the stream was unpublished */
     gint keyframe_pending; /* atomic */
     guint64 frames_sent, send_errors;
 };
@@ -105,13 +114,12 @@ static void gst_zego_sink_uri_handler_init(gpointer g_iface, gpointer iface_data
 GType gst_zego_video_codec_get_type(void)
 {
     static GType type;
-    static const GEnumValue values[] = {
-        {GST_ZEGO_VIDEO_CODEC_H264, "H.264 (x264enc)", "h264"},
-        {GST_ZEGO_VIDEO_CODEC_H265, "H.265 (x265enc)", "h265"},
-        {GST_ZEGO_VIDEO_CODEC_VP8, "VP8 (vp8enc)", "vp8"},
-        {GST_ZEGO_VIDEO_CODEC_VP9, "VP9 (vp9enc)", "vp9"},
-        {GST_ZEGO_VIDEO_CODEC_AV1, "AV1 (av1enc)", "av1"},
-        {0, NULL, NULL}};
+    static const GEnumValue values[] = {{GST_ZEGO_VIDEO_CODEC_H264, "H.264 (x264enc)", "h264"},
+                                        {GST_ZEGO_VIDEO_CODEC_H265, "H.265 (x265enc)", "h265"},
+                                        {GST_ZEGO_VIDEO_CODEC_VP8, "VP8 (vp8enc)", "vp8"},
+                                        {GST_ZEGO_VIDEO_CODEC_VP9, "VP9 (vp9enc)", "vp9"},
+                                        {GST_ZEGO_VIDEO_CODEC_AV1, "AV1 (av1enc)", "av1"},
+                                        {0, NULL, NULL}};
     if (g_once_init_enter(&type))
         g_once_init_leave(&type, g_enum_register_static("GstZegoVideoCodec", values));
     return type;
@@ -149,6 +157,115 @@ static gboolean all_tracks_known(GstZegoSink *sink)
 {
     return (sink->video || sink->audio) && (!sink->video || sink->video->have_track) &&
            (!sink->audio || sink->audio->have_track);
+}
+
+/* ---- Frames ---- */
+
+/* With the lock: gives a sample's buffer to the engine. */
+static void send_sample(GstZegoSink *sink, SinkBranch *b, GstSample *sample)
+{
+    zego_engine *engine = gst_zego_object_get_engine(sink->zobj);
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    const GstSegment *seg = gst_sample_get_segment(sample);
+    if (engine && buf) {
+        GstMapInfo map;
+        if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+            GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
+            if (seg && seg->format == GST_FORMAT_TIME) {
+                if (GST_CLOCK_TIME_IS_VALID(pts))
+                    pts = gst_segment_to_running_time(seg, GST_FORMAT_TIME, pts);
+                if (GST_CLOCK_TIME_IS_VALID(dts))
+                    dts = gst_segment_to_running_time(seg, GST_FORMAT_TIME, dts);
+            }
+            if (!GST_CLOCK_TIME_IS_VALID(pts))
+                pts = GST_CLOCK_TIME_IS_VALID(dts) ? dts : 0;
+            if (!GST_CLOCK_TIME_IS_VALID(dts))
+                dts = pts;
+            gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+            uint8_t flags = 0;
+            if (key)
+                flags |= ZEGO_FRAME_FLAG_KEY;
+            if (key && b->is_video &&
+                (b->track.codec == ZEGO_CODEC_H264 || b->track.codec == ZEGO_CODEC_H265))
+                flags |= ZEGO_FRAME_FLAG_CONFIG;
+            zego_media_frame f = {.track = (uint8_t)b->track.id,
+                                  .flags = flags,
+                                  .pts_us = (int64_t)(pts / GST_USECOND),
+                                  .dts_us = (int64_t)(dts / GST_USECOND),
+                                  .data = map.data,
+                                  .size = map.size};
+            zego_error zerr;
+            int rc = zego_engine_send_frame(engine, sink->zobj->stream_id, &f, &zerr);
+            if (rc == ZEGO_ERR_OK) {
+                sink->frames_sent++;
+                b->frames++;
+            } else {
+                sink->send_errors++;
+                GST_LOG_OBJECT(sink, "frame not sent: %s", zerr.message);
+            }
+            gst_buffer_unmap(buf, &map);
+        }
+    }
+}
+
+/* With the lock: keeps a sample until publishing starts, dropping the oldest
+ * beyond PENDING_MAX_BYTES. */
+static void pending_push(GstZegoSink *sink, SinkBranch *b, GstSample *sample)
+{
+    gsize size = gst_buffer_get_size(gst_sample_get_buffer(sample));
+    while (b->pending_bytes + size > PENDING_MAX_BYTES && !g_queue_is_empty(&b->pending)) {
+        GstSample *old = g_queue_pop_head(&b->pending);
+        b->pending_bytes -= gst_buffer_get_size(gst_sample_get_buffer(old));
+        gst_sample_unref(old);
+        if (b->pending_dropped++ == 0)
+            GST_WARNING_OBJECT(sink,
+                               "the %s pad waits for the other pad's caps: dropping its oldest "
+                               "buffers beyond %d MiB",
+                               b->is_video ? "video" : "audio", PENDING_MAX_BYTES >> 20);
+    }
+    g_queue_push_tail(&b->pending, gst_sample_ref(sample));
+    b->pending_bytes += size;
+}
+
+static void pending_clear(SinkBranch *b)
+{
+    if (!b)
+        return;
+    g_queue_clear_full(&b->pending, (GDestroyNotify)gst_sample_unref);
+    b->pending_bytes = 0;
+}
+
+static GstClockTime sample_running_time(GstSample *sample)
+{
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    const GstSegment *seg = gst_sample_get_segment(sample);
+    GstClockTime t = GST_BUFFER_DTS_OR_PTS(buf);
+    if (GST_CLOCK_TIME_IS_VALID(t) && seg && seg->format == GST_FORMAT_TIME)
+        t = gst_segment_to_running_time(seg, GST_FORMAT_TIME, t);
+    return GST_CLOCK_TIME_IS_VALID(t) ? t : 0;
+}
+
+/* With the lock, once publishing has started: sends what the branches kept,
+ * both in running-time order. */
+static void pending_flush(GstZegoSink *sink)
+{
+    GQueue *v = sink->video ? &sink->video->pending : NULL;
+    GQueue *a = sink->audio ? &sink->audio->pending : NULL;
+    for (;;) {
+        GstSample *vs = v ? g_queue_peek_head(v) : NULL;
+        GstSample *as = a ? g_queue_peek_head(a) : NULL;
+        if (!vs && !as)
+            break;
+        gboolean take_video = vs && (!as || sample_running_time(vs) <= sample_running_time(as));
+        SinkBranch *b = take_video ? sink->video : sink->audio;
+        GstSample *sample = g_queue_pop_head(&b->pending);
+        send_sample(sink, b, sample);
+        gst_sample_unref(sample);
+    }
+    if (sink->video)
+        sink->video->pending_bytes = 0;
+    if (sink->audio)
+        sink->audio->pending_bytes = 0;
 }
 
 /* With the lock.  Starts publishing, or announces new tracks. */
@@ -193,7 +310,6 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data)
         return GST_FLOW_EOS;
     GstBuffer *buf = gst_sample_get_buffer(sample);
     GstCaps *caps = gst_sample_get_caps(sample);
-    const GstSegment *seg = gst_sample_get_segment(sample);
 
     if (b->is_video && g_atomic_int_compare_and_exchange(&sink->keyframe_pending, 1, 0)) {
         GstPad *pad = gst_element_get_static_pad(b->appsink, "sink");
@@ -204,6 +320,12 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data)
     }
 
     g_mutex_lock(&sink->lock);
+    b->eos = FALSE;
+    if (sink->ended) {
+        /* Data again after an EOS (a flushing seek, a new segment): publish again. */
+        sink->ended = FALSE;
+        publish_tracks(sink);
+    }
     if (caps && (!b->track_caps || !gst_caps_is_equal(caps, b->track_caps))) {
         zego_track t = {.id = b->is_video ? VIDEO_TRACK : AUDIO_TRACK};
         if (gst_zego_track_from_caps(caps, buf, &t)) {
@@ -218,49 +340,74 @@ static GstFlowReturn on_new_sample(GstAppSink *appsink, gpointer user_data)
             }
         }
     }
-    zego_engine *engine = gst_zego_object_get_engine(sink->zobj);
-    if (engine && sink->publishing && b->have_track && buf) {
-        GstMapInfo map;
-        if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
-            GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
-            if (seg && seg->format == GST_FORMAT_TIME) {
-                if (GST_CLOCK_TIME_IS_VALID(pts))
-                    pts = gst_segment_to_running_time(seg, GST_FORMAT_TIME, pts);
-                if (GST_CLOCK_TIME_IS_VALID(dts))
-                    dts = gst_segment_to_running_time(seg, GST_FORMAT_TIME, dts);
-            }
-            if (!GST_CLOCK_TIME_IS_VALID(pts))
-                pts = GST_CLOCK_TIME_IS_VALID(dts) ? dts : 0;
-            if (!GST_CLOCK_TIME_IS_VALID(dts))
-                dts = pts;
-            gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-            uint8_t flags = 0;
-            if (key)
-                flags |= ZEGO_FRAME_FLAG_KEY;
-            if (key && b->is_video &&
-                (b->track.codec == ZEGO_CODEC_H264 || b->track.codec == ZEGO_CODEC_H265))
-                flags |= ZEGO_FRAME_FLAG_CONFIG;
-            zego_media_frame f = {.track = (uint8_t)b->track.id,
-                                  .flags = flags,
-                                  .pts_us = (int64_t)(pts / GST_USECOND),
-                                  .dts_us = (int64_t)(dts / GST_USECOND),
-                                  .data = map.data,
-                                  .size = map.size};
-            zego_error zerr;
-            int rc = zego_engine_send_frame(engine, sink->zobj->stream_id, &f, &zerr);
-            if (rc == ZEGO_ERR_OK) {
-                sink->frames_sent++;
-                b->frames++;
-            } else {
-                sink->send_errors++;
-                GST_LOG_OBJECT(sink, "frame not sent: %s", zerr.message);
-            }
-            gst_buffer_unmap(buf, &map);
+    if (b->have_track && buf) {
+        gboolean kept = (sink->video && !g_queue_is_empty(&sink->video->pending)) ||
+                        (sink->audio && !g_queue_is_empty(&sink->audio->pending));
+        if (sink->publishing && kept) {
+            /* Publishing just started: this sample after those kept before,
+             * all in running-time order (a stream starts at its keyframe). */
+            pending_push(sink, b, sample);
+            pending_flush(sink);
+        } else if (sink->publishing) {
+            send_sample(sink, b, sample);
+        } else if (sink->running) {
+            pending_push(sink, b, sample);
         }
     }
     g_mutex_unlock(&sink->lock);
     gst_sample_unref(sample);
     return GST_FLOW_OK;
+}
+
+/* How long an EOS waits for the frames given before it to reach the server. */
+#define EOS_FINISH_TIMEOUT_MS 3000
+
+static gboolean all_pads_eos(GstZegoSink *sink)
+{
+    return (sink->video || sink->audio) && (!sink->video || sink->video->eos) &&
+           (!sink->audio || sink->audio->eos);
+}
+
+/* Called on a branch's streaming thread once every buffer before the EOS went
+ * through on_new_sample.  When every pad has had its EOS the stream has ended:
+ * the engine sends what it still has (also what waits for the publish socket),
+ * closes the media socket cleanly and unpublishes, so players see the stream
+ * go after its last frame.  This waits for that, at most
+ * EOS_FINISH_TIMEOUT_MS, so that the EOS message (and gst-launch-1.0 -e
+ * ending) comes after it.  The element stays logged in; new data (after a
+ * flushing seek) publishes again. */
+static void on_eos(GstAppSink *appsink, gpointer user_data)
+{
+    (void)appsink;
+    SinkBranch *b = user_data;
+    GstZegoSink *sink = b->sink;
+    zego_engine *engine = gst_zego_object_get_engine(sink->zobj);
+
+    g_mutex_lock(&sink->lock);
+    b->eos = TRUE;
+    gboolean finish = all_pads_eos(sink) && sink->publishing && engine;
+    if (finish) {
+        GST_INFO_OBJECT(sink, "every pad had EOS: finishing %s", sink->zobj->stream_id);
+        zego_engine_finish_publishing(engine, sink->zobj->stream_id, EOS_FINISH_TIMEOUT_MS, NULL);
+        sink->publishing = FALSE;
+        sink->ended = TRUE;
+    }
+    g_mutex_unlock(&sink->lock);
+    if (!finish)
+        return;
+
+    /* The engine gives up at its timeout; this wait only needs to outlast it. */
+    gint64 deadline =
+        g_get_monotonic_time() + (EOS_FINISH_TIMEOUT_MS + 1000) * G_TIME_SPAN_MILLISECOND;
+    zego_publish_stats st;
+    while (zego_engine_get_publish_stats(engine, sink->zobj->stream_id, &st, NULL) == ZEGO_ERR_OK) {
+        if (g_get_monotonic_time() >= deadline) {
+            GST_WARNING_OBJECT(sink, "EOS: %s not finished after %d ms", sink->zobj->stream_id,
+                               EOS_FINISH_TIMEOUT_MS + 1000);
+            break;
+        }
+        g_usleep(5000);
+    }
 }
 
 static void on_keyframe_request(GstElement *element, const char *stream_id, uint32_t track)
@@ -306,8 +453,8 @@ static const gchar *encoder_output_name(GstElement *encoder)
  * video-codec / audio-codec property, set up for real time (the libraries'
  * defaults aim at files and are tens of times too slow), with a keyframe
  * every 2 seconds and no B-frames.  *name: the factory tried. */
-static GstElement *make_default_encoder(GstZegoSink *sink, gboolean is_video,
-                                        const GstStructure *s, const gchar **name)
+static GstElement *make_default_encoder(GstZegoSink *sink, gboolean is_video, const GstStructure *s,
+                                        const gchar **name)
 {
     g_mutex_lock(&sink->lock);
     GstZegoVideoCodec vcodec = sink->video_codec;
@@ -369,8 +516,8 @@ static GstElement *make_default_encoder(GstZegoSink *sink, gboolean is_video,
             /* The element's quantizer bounds default to 0..0, on which
              * libaom's CBR asserts: WebRTC's 10..56. */
             g_object_set(e, "cpu-used", 8, "lag-in-frames", 0, "keyframe-max-dist", key_int,
-                         "target-bitrate", kbps, "min-quantizer", 10, "max-quantizer", 56,
-                         "row-mt", TRUE, "threads", 2, NULL);
+                         "target-bitrate", kbps, "min-quantizer", 10, "max-quantizer", 56, "row-mt",
+                         TRUE, "threads", 2, NULL);
         }
         break;
     case GST_ZEGO_VIDEO_CODEC_H264:
@@ -413,11 +560,11 @@ static gboolean build_branch(SinkBranch *b, GstCaps *caps)
         if (!encoder)
             encoder = make_default_encoder(sink, b->is_video, s, &wanted);
         if (!encoder) {
-            GST_ELEMENT_ERROR(sink, CORE, MISSING_PLUGIN,
-                              ("The %s encoder %s is not installed", b->is_video ? "video" : "audio",
-                               wanted),
-                              ("set the %s property to an encoder that is",
-                               b->is_video ? "video-encoder" : "audio-encoder"));
+            GST_ELEMENT_ERROR(
+                sink, CORE, MISSING_PLUGIN,
+                ("The %s encoder %s is not installed", b->is_video ? "video" : "audio", wanted),
+                ("set the %s property to an encoder that is",
+                 b->is_video ? "video-encoder" : "audio-encoder"));
             return FALSE;
         }
         if (g_object_is_floating(encoder))
@@ -494,7 +641,7 @@ static gboolean build_branch(SinkBranch *b, GstCaps *caps)
     }
     g_object_set(appsink, "sync", FALSE, "async", FALSE, "max-buffers", 64, "drop", TRUE,
                  "enable-last-sample", FALSE, NULL);
-    GstAppSinkCallbacks cb = {.new_sample = on_new_sample};
+    GstAppSinkCallbacks cb = {.eos = on_eos, .new_sample = on_new_sample};
     gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &cb, b, NULL);
 
     GstElement *prev = NULL;
@@ -648,6 +795,7 @@ static void gst_zego_sink_release_pad(GstElement *element, GstPad *pad)
     g_mutex_unlock(&sink->lock);
     if (b->track_caps)
         gst_caps_unref(b->track_caps);
+    pending_clear(b);
     g_free(b);
 }
 
@@ -660,6 +808,9 @@ static void reset_tracks(SinkBranch *b)
     b->have_track = FALSE;
     gst_caps_replace(&b->track_caps, NULL);
     b->frames = 0;
+    b->eos = FALSE;
+    pending_clear(b);
+    b->pending_dropped = 0;
 }
 
 static GstStateChangeReturn gst_zego_sink_change_state(GstElement *element,
@@ -676,6 +827,7 @@ static GstStateChangeReturn gst_zego_sink_change_state(GstElement *element,
         g_mutex_lock(&sink->lock);
         sink->running = TRUE;
         sink->publishing = FALSE;
+        sink->ended = FALSE;
         sink->frames_sent = sink->send_errors = 0;
         reset_tracks(sink->video);
         reset_tracks(sink->audio);
@@ -691,6 +843,7 @@ static GstStateChangeReturn gst_zego_sink_change_state(GstElement *element,
         if (engine && sink->publishing)
             zego_engine_stop_publishing(engine, sink->zobj->stream_id, NULL);
         sink->publishing = FALSE;
+        sink->ended = FALSE;
         g_mutex_unlock(&sink->lock);
         gst_zego_object_close(sink->zobj);
     }
@@ -712,8 +865,8 @@ static GstStructure *make_stats(GstZegoSink *sink)
         "application/x-zego-publish-stats", "publishing", G_TYPE_BOOLEAN, publishing, "state",
         G_TYPE_STRING,
         zego_publisher_state_name((zego_publisher_state)g_atomic_int_get(&sink->zobj->pub_state)),
-        "reconnects", G_TYPE_UINT, (guint)g_atomic_int_get(&sink->zobj->reconnects),
-        "frames-given", G_TYPE_UINT64, sink->frames_sent, "video-frames", G_TYPE_UINT64,
+        "reconnects", G_TYPE_UINT, (guint)g_atomic_int_get(&sink->zobj->reconnects), "frames-given",
+        G_TYPE_UINT64, sink->frames_sent, "video-frames", G_TYPE_UINT64,
         sink->video ? sink->video->frames : 0, "audio-frames", G_TYPE_UINT64,
         sink->audio ? sink->audio->frames : 0, "frames-sent", G_TYPE_UINT64,
         (guint64)st.frames_sent, "bytes-sent", G_TYPE_UINT64, (guint64)st.bytes_sent,

@@ -1060,6 +1060,97 @@ static void a_server_restart_is_a_warning_and_the_stream_resumes(void)
     stop_server();
 }
 
+static GstMessage *wait_eos(GstElement *pipeline, int timeout_ms)
+{
+    GstBus *bus = gst_element_get_bus(pipeline);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)timeout_ms * GST_MSECOND,
+                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    gst_object_unref(bus);
+    return m;
+}
+
+static guint64 sink_stat(GstElement *pipeline, const char *field, gboolean *publishing)
+{
+    GstElement *z = gst_bin_get_by_name(GST_BIN(pipeline), "z");
+    GstStructure *st = NULL;
+    guint64 v = 0;
+    g_object_get(z, "stats", &st, NULL);
+    if (st) {
+        gst_structure_get_uint64(st, field, &v);
+        if (publishing)
+            gst_structure_get_boolean(st, "publishing", publishing);
+        gst_structure_free(st);
+    }
+    gst_object_unref(z);
+    return v;
+}
+
+static void an_eos_on_every_pad_sends_the_last_frames_and_unpublishes(void)
+{
+    if (!start_server(NULL))
+        return;
+    /* A burst from sources that are not live: every frame is given long
+     * before the publish socket is up, and the EOS right after them. */
+    GstElement *pub = launch("zegosink name=z server=%s app-id=1 room-id=r28 stream-id=burst "
+                             "user-id=alice videotestsrc num-buffers=30 ! "
+                             "video/x-raw,width=160,height=120,framerate=15/1 ! z.video "
+                             "audiotestsrc num-buffers=20 ! z.audio",
+                             srv.url);
+    CHECK(pub != NULL);
+    if (pub) {
+        gst_element_set_state(pub, GST_STATE_PLAYING);
+        GstMessage *m = wait_eos(pub, TIMEOUT);
+        CHECK(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
+        if (m)
+            gst_message_unref(m);
+        gboolean publishing = TRUE;
+        guint64 given = sink_stat(pub, "frames-given", &publishing);
+        comment("%" G_GUINT64_FORMAT " frames given", given);
+        CHECK(given >= 30 + 20);
+        CHECK(!publishing);
+        /* Every frame given reached the server before the stream went. */
+        gint64 deadline = now_ms() + TIMEOUT;
+        while (now_ms() < deadline && (zt_metric(srv.port, "zego_streams") != 0 ||
+                                       zt_metric(srv.port, "zego_frames_in_total") < given))
+            g_usleep(10000);
+        CHECK_INT((gint64)zt_metric(srv.port, "zego_frames_in_total"), (gint64)given);
+        CHECK_INT((gint64)zt_metric(srv.port, "zego_streams"), 0);
+        drain_bus(pub, "publisher");
+    }
+    stop_pipeline(pub);
+
+    /* Live: a player waiting for the stream gets all of it, then EOS. */
+    gchar *desc = g_strdup_printf("zegosrc name=src server=%s app-id=1 room-id=r28 user-id=bob "
+                                  "stream-id=cam eos-on-unpublish=true",
+                                  srv.url);
+    play_state *ps = play_new(desc);
+    g_free(desc);
+    pub = launch("zegosink name=z server=%s app-id=1 room-id=r28 stream-id=cam user-id=alice "
+                 "videotestsrc is-live=true num-buffers=30 ! "
+                 "video/x-raw,width=160,height=120,framerate=15/1 ! z.video",
+                 srv.url);
+    CHECK(pub && ps);
+    if (pub && ps) {
+        gst_element_set_state(ps->pipeline, GST_STATE_PLAYING);
+        gst_element_set_state(pub, GST_STATE_PLAYING);
+        pad_record *v = wait_pad(ps, "video_", "cam", TIMEOUT);
+        CHECK(v != NULL);
+        if (v) {
+            CHECK(wait_count(&v->eos, 1, TIMEOUT));
+            /* One GOP (a keyframe every 2 s): all of it, from the cache if need be. */
+            CHECK_INT(g_atomic_int_get(&v->buffers), 30);
+        }
+        GstMessage *m = wait_eos(pub, TIMEOUT);
+        CHECK(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
+        if (m)
+            gst_message_unref(m);
+        drain_bus(ps->pipeline, "player");
+    }
+    stop_pipeline(pub);
+    play_free(ps);
+    stop_server();
+}
+
 static void max_streams_bounds_the_played_streams(void)
 {
     if (!start_server(NULL))
@@ -2033,5 +2124,6 @@ int main(int argc, char **argv)
     RUN(playbin_plays_a_zego_uri_until_its_publisher_stops);
     RUN(a_whole_room_uri_decodes_every_stream_and_never_says_no_more_pads);
     RUN(a_codec_change_replaces_the_pad);
+    RUN(an_eos_on_every_pad_sends_the_last_frames_and_unpublishes);
     return harness_finish();
 }
