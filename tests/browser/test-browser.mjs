@@ -141,14 +141,16 @@ async function main() {
   });
   const server = await startServer();
   note(`server ${server.ws}`);
+  // BROWSER_TESTS=name,name runs only those tests (the function names below).
+  const only = (process.env.BROWSER_TESTS || '').split(',').filter(Boolean);
+  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, publishesToGStreamer, twoPagesSeeEachOther,
+    wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps];
   try {
-    await servesThePage(server);
-    await playsAGStreamerStream(browser, server);
-    await publishesToGStreamer(browser, server);
-    await twoPagesSeeEachOther(browser, server);
-    await wrongTokenShowsTheError(browser);
-    await unsupportedCodecsAreNamed(browser, server);
-    await worksOverHttps(browser);
+    for (const t of tests) {
+      if (only.length && !only.includes(t.name)) continue;
+      note(`--- ${t.name}`);
+      await t(browser, server);
+    }
   } finally {
     await browser.close();
     const r = await stop(server.child);
@@ -156,7 +158,7 @@ async function main() {
   }
 }
 
-async function servesThePage(server) {
+async function servesThePage(browser, server) {
   const index = await fetch(`${server.http}/`);
   const html = await index.text();
   ok(index.status === 200 && index.headers.get('content-type').startsWith('text/html') && html.includes('<script type="module" src="app.js">'),
@@ -168,15 +170,29 @@ async function servesThePage(server) {
   ok(missing.status === 404, 'a path that is not one of the page\'s files is 404', String(missing.status));
 }
 
-// A solid colour (videotestsrc's big-endian ARGB) and a tone through zegosink.
-function publishPattern(server, argb, width, height) {
+// A solid colour (videotestsrc's big-endian ARGB) and a tone through zegosink,
+// its video encoded to `codec` (zegosink's video-codec).
+function publishPattern(server, argb, width, height, { room = 'gst-room', stream = 'pattern', codec = 'h264', fps = 30 } = {}) {
   return gst(['-e',
-    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=gst-room', 'stream-id=pattern',
-    'user-id=gst-publisher', 'user-name=gst-launch', 'extra-info=solid-colour+tone',
+    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', `room-id=${room}`, `stream-id=${stream}`,
+    `user-id=gst-${stream}`, 'user-name=gst-launch', 'extra-info=solid-colour+tone', `video-codec=${codec}`,
     'videotestsrc', 'is-live=true', 'pattern=solid-color', `foreground-color=${argb}`,
-    '!', `video/x-raw,width=${width},height=${height},framerate=30/1`, '!', 'z.video',
+    '!', `video/x-raw,width=${width},height=${height},framerate=${fps}/1`, '!', 'z.video',
     'audiotestsrc', 'is-live=true', 'wave=sine', 'freq=440', '!', 'z.audio']);
 }
+
+// The colour at the middle of a player's canvas, and its size.
+function canvasPixel(page, stream) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`#players .player[data-stream-id="${id}"] canvas`);
+    if (!c) return null;
+    const d = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
+    return { r: d[0], g: d[1], b: d[2], w: c.width, h: c.height };
+  }, stream);
+}
+
+const near = (px, want, tolerance = COLOUR_TOLERANCE) => !!px && ['r', 'g', 'b'].every((k) => Math.abs(px[k] - want[k]) <= tolerance);
+const playerStats = (page, stream) => page.evaluate((id) => window.zegoPage.players.get(id)?.player.stats, stream);
 
 // (1) and (5)
 async function playsAGStreamerStream(browser, server) {
@@ -232,6 +248,47 @@ async function playsAGStreamerStream(browser, server) {
   } finally {
     await page.context().close();
     await stop(pub, 'SIGINT');
+  }
+}
+
+// VP8, VP9 and AV1 from zegosink: each track's RFC 6381 codec string from
+// stream_info configures a VideoDecoder, and the canvas shows the colour.
+async function playsVpxAndAv1(browser, server) {
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'vpx-room', user_id: 'vpx-viewer' });
+  try {
+    ok(await login(page) === 'CONNECTED', 'a page logs in to play VP8, VP9 and AV1', await logText(page));
+    const cases = [
+      { codec: 'vp8', name: 'VP8', argb: '0xff2080e0', want: { r: 0x20, g: 0x80, b: 0xe0 }, w: 320, h: 240, fps: 30, frames: 60 },
+      { codec: 'vp9', name: 'VP9', argb: '0xffe0c020', want: { r: 0xe0, g: 0xc0, b: 0x20 }, w: 320, h: 240, fps: 30, frames: 60 },
+      // av1enc is slow: a small picture at a low rate.
+      { codec: 'av1', name: 'AV1', argb: '0xff40e0c0', want: { r: 0x40, g: 0xe0, b: 0xc0 }, w: 160, h: 120, fps: 15, frames: 30 },
+    ];
+    for (const c of cases) {
+      const stream = `${c.codec}-pattern`;
+      const pub = publishPattern(server, c.argb, c.w, c.h, { room: 'vpx-room', stream, codec: c.codec, fps: c.fps });
+      try {
+        const seen = await waitFor(() => listed(page, 'streams', 'stream-id', stream), 15000);
+        if (!ok(seen, `the page lists the ${c.name} stream`, (await logText(page)) + '\n' + pub.out.slice(-2000))) continue;
+        await page.click(`#streams li[data-stream-id="${stream}"] button.play`);
+        const good = await waitFor(async () => {
+          const s = await playerStats(page, stream);
+          const px = await canvasPixel(page, stream);
+          return s && s.videoDecoded >= c.frames && s.videoPainted >= 10 && near(px, c.want) && px.w === c.w && px.h === c.h ? { s, px } : null;
+        }, 30000, 250);
+        const s = await playerStats(page, stream);
+        const px = await canvasPixel(page, stream);
+        const codecString = await page.evaluate((id) => window.zegoPage.players.get(id)?.player.tracks.get(0)?.info.codec_string, stream);
+        note(`${c.name} (${codecString}) stats ${JSON.stringify(s)} pixel ${JSON.stringify(px)}`);
+        ok(good, `the page decodes ${c.frames} ${c.name} frames (${codecString}) and paints the published colour at ${c.w}x${c.h}`,
+          `stats ${JSON.stringify(s)} pixel ${JSON.stringify(px)} wanted ${JSON.stringify(c.want)}\n` + (await page.locator(`#players .player[data-stream-id="${stream}"] .note`).innerText()) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+        await page.click(`#players .player[data-stream-id="${stream}"] .stop`);
+      } finally {
+        await stop(pub, 'SIGINT');
+      }
+    }
+    ok(page.errors.length === 0, 'no uncaught errors on the VP8/VP9/AV1 page', page.errors.join('\n'));
+  } finally {
+    await page.context().close();
   }
 }
 
