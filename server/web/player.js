@@ -4,7 +4,10 @@
 
 import { parseFrame, FLAG_KEY, FLAG_DISCONT, base64ToBytes, mediaUrl } from './frame.js';
 
-const MAX_VIDEO_DECODE_QUEUE = 90;  // past this, video waits for the next keyframe
+// Past this, video waits for the next keyframe.  A player joining late gets
+// the server's whole GOP cache at once (up to 600 frames by default), and
+// every frame of it must be decoded to reach the newest one.
+const MAX_VIDEO_DECODE_QUEUE = 600;
 const MAX_AUDIO_DECODE_QUEUE = 100;
 const MAX_AUDIO_AHEAD_S = 0.5;      // audio scheduled further ahead than this is dropped
 const AUDIO_START_DELAY_S = 0.05;
@@ -40,7 +43,7 @@ export class Player {
     this.latestFrame = null;  // the newest decoded video frame, not yet painted
     this.paintScheduled = false;
     this.audioNextTime = 0;
-    this.stats = { videoDecoded: 0, videoPainted: 0, audioDecoded: 0, bytes: 0, lost: 0, dropped: 0, delayMs: null };
+    this.stats = { videoDecoded: 0, videoPainted: 0, videoSkipped: 0, audioDecoded: 0, bytes: 0, lost: 0, dropped: 0, delayMs: null };
     this.window = { painted: 0, audio: 0, bytes: 0, at: performance.now() };
     this.qualityTimer = setInterval(() => this.reportQuality(), 1000);
   }
@@ -252,7 +255,10 @@ export class Player {
   // live edge instead of replaying the burst.
   videoOutput(frame) {
     this.stats.videoDecoded++;
-    if (this.latestFrame) this.latestFrame.close();
+    if (this.latestFrame) {
+      this.latestFrame.close();
+      this.stats.videoSkipped++;
+    }
     this.latestFrame = frame;
     if (!this.paintScheduled) {
       this.paintScheduled = true;
@@ -312,7 +318,7 @@ export class Player {
     this.window = { painted: 0, audio: 0, bytes: 0, at: now };
     if (this.state !== 'PLAYING') return;
     const delay = this.stats.delayMs === null ? '?' : Math.round(this.stats.delayMs);
-    this.ui.setQuality(`${fps.toFixed(1)} fps · ${Math.round(kbps)} kbps · delay ${delay} ms · lost ${this.stats.lost} · dropped ${this.stats.dropped} · decoded ${this.stats.videoDecoded} video, ${this.stats.audioDecoded} audio`);
+    this.ui.setQuality(`${fps.toFixed(1)} fps · ${Math.round(kbps)} kbps · delay ${delay} ms · lost ${this.stats.lost} · dropped ${this.stats.dropped} · skipped ${this.stats.videoSkipped} · decoded ${this.stats.videoDecoded} video, ${this.stats.audioDecoded} audio`);
   }
 
   closeDecoders() {
