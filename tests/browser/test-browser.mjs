@@ -143,7 +143,7 @@ async function main() {
   note(`server ${server.ws}`);
   // BROWSER_TESTS=name,name runs only those tests (the function names below).
   const only = (process.env.BROWSER_TESTS || '').split(',').filter(Boolean);
-  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, publishesToGStreamer, twoPagesSeeEachOther,
+  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, paintsOnlyTheNewestFrameOfABurst, publishesToGStreamer, twoPagesSeeEachOther,
     wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps];
   try {
     for (const t of tests) {
@@ -289,6 +289,53 @@ async function playsVpxAndAv1(browser, server) {
     ok(page.errors.length === 0, 'no uncaught errors on the VP8/VP9/AV1 page', page.errors.join('\n'));
   } finally {
     await page.context().close();
+  }
+}
+
+// A player joining late gets the GOP cache as one burst: it decodes every
+// frame of it (they depend on each other) but paints only the newest.  The
+// publisher makes one keyframe only, so the cache grows with every frame; a
+// server of its own counts a player as behind only when its oldest queued
+// frame is older than 20 s (3 s by default, shorter than this burst).
+async function paintsOnlyTheNewestFrameOfABurst(browser) {
+  const BURST = 150;
+  const server = await startServer(['--player-queue-ms', '20000']);
+  const pub = gst(['-v', '-e',
+    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=burst-room', 'stream-id=long-gop', 'user-id=gst-long-gop',
+    'videotestsrc', 'is-live=true', 'pattern=solid-color', 'foreground-color=0xffe03080',
+    '!', 'video/x-raw,format=I420,width=320,height=240,framerate=30/1',
+    '!', 'x264enc', 'tune=zerolatency', 'speed-preset=ultrafast', 'key-int-max=100000', 'bframes=0',
+    '!', 'h264parse', '!', 'identity', 'name=sent', 'silent=false', '!', 'z.video']);
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'burst-room', user_id: 'late-viewer' });
+  try {
+    ok(await login(page) === 'CONNECTED', 'a late viewer logs in', await logText(page));
+    const sent = () => (pub.out.match(/sent: last-message = chain/g) || []).length;
+    const cached = await waitFor(async () => (await listed(page, 'streams', 'stream-id', 'long-gop')) && sent() >= BURST, 30000, 250);
+    if (!ok(cached, `the publisher sends ${BURST} frames after its one keyframe`, pub.out.slice(-2000))) return;
+    await page.click('#streams li[data-stream-id="long-gop"] button.play');
+    const burst = await waitFor(async () => {
+      const s = await playerStats(page, 'long-gop');
+      return s && s.videoDecoded >= BURST ? s : null;
+    }, 15000, 100);
+    note(`after the burst: ${JSON.stringify(burst)}`);
+    if (!ok(burst && burst.dropped === 0 && burst.lost === 0, `the page decodes the ${BURST}-frame burst without dropping any`,
+      JSON.stringify(await playerStats(page, 'long-gop')) + '\n' + (await logText(page)))) return;
+    ok(burst && burst.videoSkipped >= BURST * 0.6 && burst.videoPainted <= burst.videoDecoded - BURST * 0.6,
+      'it paints far fewer frames than it decodes during the burst (the rest are skipped, never painted)', JSON.stringify(burst));
+    const live = await waitFor(async () => {
+      const s = await playerStats(page, 'long-gop');
+      return s && s.videoPainted >= burst.videoPainted + 30 ? s : null;
+    }, 10000, 250);
+    const px = await canvasPixel(page, 'long-gop');
+    note(`live: ${JSON.stringify(live)} pixel ${JSON.stringify(px)}`);
+    ok(live && live.videoSkipped - burst.videoSkipped <= (live.videoDecoded - burst.videoDecoded) / 2 && near(px, COLOUR),
+      'after the burst live frames are painted as they come, in the published colour',
+      `${JSON.stringify(burst)} then ${JSON.stringify(live)} pixel ${JSON.stringify(px)}`);
+    ok(/skipped \d+/.test(await page.locator('#players .player[data-stream-id="long-gop"] .quality').innerText()),
+      'the quality line counts the skipped frames');
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
   }
 }
 
