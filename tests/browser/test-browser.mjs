@@ -143,7 +143,7 @@ async function main() {
   note(`server ${server.ws}`);
   // BROWSER_TESTS=name,name runs only those tests (the function names below).
   const only = (process.env.BROWSER_TESTS || '').split(',').filter(Boolean);
-  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, paintsOnlyTheNewestFrameOfABurst, publishesToGStreamer, twoPagesSeeEachOther,
+  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, paintsOnlyTheNewestFrameOfABurst, followsACodecChange, publishesToGStreamer, twoPagesSeeEachOther,
     wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps];
   try {
     for (const t of tests) {
@@ -333,6 +333,48 @@ async function paintsOnlyTheNewestFrameOfABurst(browser) {
       `${JSON.stringify(burst)} then ${JSON.stringify(live)} pixel ${JSON.stringify(px)}`);
     ok(/skipped \d+/.test(await page.locator('#players .player[data-stream-id="long-gop"] .quality').innerText()),
       'the quality line counts the skipped frames');
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
+  }
+}
+
+// The publisher of a stream stops and another publishes the same stream ID
+// in another codec: the player takes the new stream_info generation, makes
+// new decoders for it and plays on, with no new click.
+async function followsACodecChange(browser, server) {
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'switch-room', user_id: 'switch-viewer' });
+  let pub = publishPattern(server, '0xffe03080', 320, 240, { room: 'switch-room', stream: 'switch', codec: 'h264' });
+  const state = () => page.evaluate(() => {
+    const p = window.zegoPage.players.get('switch')?.player;
+    const t = p && p.tracks.get(0);
+    return p ? { generation: p.generation, codec: t?.info.codec, decoder: t?.decoder?.state, stats: { ...p.stats } } : null;
+  });
+  try {
+    ok(await login(page) === 'CONNECTED' && await waitFor(() => listed(page, 'streams', 'stream-id', 'switch'), 15000),
+      'a page sees an H.264 stream', (await logText(page)) + '\n' + pub.out.slice(-2000));
+    await page.click('#streams li[data-stream-id="switch"] button.play');
+    const first = await waitFor(async () => {
+      const st = await state();
+      return st && st.codec === 'h264' && st.stats.videoDecoded >= 30 && near(await canvasPixel(page, 'switch'), COLOUR) ? st : null;
+    }, 20000);
+    ok(first, 'it plays the H.264 stream', JSON.stringify(await state()) + '\n' + (await logText(page)));
+    if (!first) return;
+    await stop(pub, 'SIGINT');
+    const green = { r: 0x20, g: 0xc0, b: 0x40 };
+    pub = publishPattern(server, '0xff20c040', 320, 240, { room: 'switch-room', stream: 'switch', codec: 'vp8' });
+    const second = await waitFor(async () => {
+      const st = await state();
+      return st && st.codec === 'vp8' && st.generation > first.generation && st.decoder === 'configured'
+        && st.stats.videoDecoded >= first.stats.videoDecoded + 30 && near(await canvasPixel(page, 'switch'), green) ? st : null;
+    }, 20000);
+    note(`before ${JSON.stringify(first)} after ${JSON.stringify(second)}`);
+    ok(second, 'when the stream comes back as VP8 the player reconfigures its decoder and plays the new colour without a new click',
+      JSON.stringify(await state()) + ' ' + JSON.stringify(await canvasPixel(page, 'switch')) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+    ok(await page.getAttribute('#players .player[data-stream-id="switch"] .state', 'data-state') === 'PLAYING'
+      && (await page.locator('#players .player[data-stream-id="switch"] .note').innerText()) === '',
+      'the player is PLAYING with no note after the change');
+    ok(page.errors.length === 0, 'no uncaught errors on the page across the codec change', page.errors.join('\n'));
   } finally {
     await page.context().close();
     await stop(pub, 'SIGINT');
