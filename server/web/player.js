@@ -38,6 +38,7 @@ export class Player {
     this.ws = null;
     this.stopped = false;
     this.repairs = 0;
+    this.attempt = 0;        // the latest play or repair; older ones give way
     this.generation = 0;
     this.tracks = new Map(); // track id -> {info, decoder, needKey, lastSeq}
     this.latestFrame = null;  // the newest decoded video frame, not yet painted
@@ -56,14 +57,31 @@ export class Player {
   async start() {
     this.setState('PLAY_REQUESTING');
     sharedAudioContext();
+    const attempt = ++this.attempt;
     try {
       const reply = await this.room.request('play', { stream_id: this.streamId });
+      if (this.stopped || attempt !== this.attempt) return;
       if (!reply.published) this.ui.setNote('waiting for the stream to be published');
       this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt) return;
+      if (this.room.reconnecting) return; // reconnected() asks again
       this.setState('NO_PLAY', e.code, e.message);
       this.log(`play ${this.streamId}: ${e.code} ${e.message}`);
     }
+  }
+
+  // The room is back after a lost connection.  A resumed session still
+  // plays the stream, and a media socket that stayed open goes on; anything
+  // else asks to play again (the server may have forgotten the play).
+  reconnected(resumed) {
+    if (this.stopped) return;
+    if (resumed && this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000);
+    this.repairs = 0;
+    this.start();
   }
 
   open(media) {
@@ -82,19 +100,24 @@ export class Player {
     };
   }
 
-  // The media socket dropped while signaling is up: a fresh ticket, no room events.
+  // The media socket dropped while signaling is up: a fresh ticket, no room
+  // events.  While the room reconnects, its reconnected() asks instead.
   async repair() {
+    this.setState('PLAY_REQUESTING');
+    if (this.room.reconnecting) return;
     if (++this.repairs > MAX_REPAIRS) {
       this.setState('NO_PLAY', 1901009, 'the media socket keeps closing');
       return;
     }
-    this.setState('PLAY_REQUESTING');
+    const attempt = ++this.attempt;
     await new Promise((r) => setTimeout(r, 500 * this.repairs));
-    if (this.stopped) return;
+    if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
     try {
       const reply = await this.room.request('media_ticket', { stream_id: this.streamId, role: 'play' });
+      if (this.stopped || attempt !== this.attempt) return;
       this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
       this.setState('NO_PLAY', e.code, e.message);
     }
   }

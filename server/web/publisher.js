@@ -63,6 +63,7 @@ export class Publisher {
     this.media = null;
     this.ws = null;
     this.repairs = 0;
+    this.attempt = 0; // the latest repair or publish again; older ones give way
     this.generation = 0;
     this.video = null; // {encoder, codec, width, height, seq, forceKey, waitKey, lastKey, parameterSets}
     this.audio = null; // {encoder, sampleRate, channels, seq}
@@ -205,19 +206,49 @@ export class Publisher {
     });
   }
 
+  // The media socket dropped while signaling is up: a fresh ticket.  While
+  // the room reconnects, its reconnected() asks instead.
   async repair() {
+    this.setState('PUBLISH_REQUESTING');
+    if (this.room.reconnecting) return;
     if (++this.repairs > MAX_REPAIRS) {
       this.stop(1901009, 'the media socket keeps closing');
       return;
     }
-    this.setState('PUBLISH_REQUESTING');
+    const attempt = ++this.attempt;
     await new Promise((r) => setTimeout(r, 500 * this.repairs));
-    if (this.stopped) return;
+    if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
     try {
       const reply = await this.room.request('media_ticket', { stream_id: this.streamId, role: 'publish' });
+      if (this.stopped || attempt !== this.attempt) return;
       await this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt) return;
       this.log(`publish ${this.streamId}: repair: ${e.code || ''} ${e.message}`);
+      this.repair();
+    }
+  }
+
+  // The room is back after a lost connection.  A resumed session still
+  // publishes the stream, and a media socket that stayed open goes on;
+  // anything else publishes again (publishing one's own stream again is no
+  // duplicate, and a server that forgot the session needs it).
+  async reconnected(resumed) {
+    if (this.stopped || !this.video) return;
+    if (resumed && this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000);
+    this.repairs = 0;
+    this.setState('PUBLISH_REQUESTING');
+    const attempt = ++this.attempt;
+    try {
+      const reply = await this.room.request('publish', { stream_id: this.streamId });
+      if (this.stopped || attempt !== this.attempt) return;
+      await this.open(reply.media);
+    } catch (e) {
+      if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
+      this.log(`publish ${this.streamId}: publishing again: ${e.code || ''} ${e.message}`);
       this.repair();
     }
   }
