@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 
 const [serverBin, tokenBin, outDir] = process.argv.slice(2);
@@ -77,8 +78,8 @@ async function stop(child, signal = 'SIGTERM', graceMs = 5000) {
   return r;
 }
 
-async function startServer(args = []) {
-  const child = run(serverBin, ['--listen', '127.0.0.1:0', '--log-level', 'warn', ...args]);
+async function startServer(args = [], listen = '127.0.0.1:0') {
+  const child = run(serverBin, ['--listen', listen, '--log-level', 'warn', ...args]);
   for (let i = 0; i < 100; i++) {
     const m = child.out.match(/listening on (wss?:\/\/[^\s]+)/);
     if (m) {
@@ -89,6 +90,18 @@ async function startServer(args = []) {
     await sleep(100);
   }
   throw new Error(`the server did not start: ${child.out}`);
+}
+
+// A port nobody listens on now, for a server that must come back on it.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function gst(args) {
@@ -144,7 +157,7 @@ async function main() {
   // BROWSER_TESTS=name,name runs only those tests (the function names below).
   const only = (process.env.BROWSER_TESTS || '').split(',').filter(Boolean);
   const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, paintsOnlyTheNewestFrameOfABurst, followsACodecChange, publishesToGStreamer, dropsVideoOnABacklog, twoPagesSeeEachOther,
-    wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps];
+    wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps, reconnectsAndResumes];
   try {
     for (const t of tests) {
       if (only.length && !only.includes(t.name)) continue;
@@ -462,6 +475,109 @@ async function dropsVideoOnABacklog(browser, server) {
   } finally {
     if (sub) await stop(sub, 'SIGINT');
     await page.context().close();
+  }
+}
+
+// The signaling socket goes away under a logged-in page that publishes and
+// plays: the page shows CONNECTING (RECONNECTING, 1002051), reconnects with
+// backoff and resumes its session, or logs in afresh when the server has
+// forgotten it (a restart), and its players and publisher go on without a
+// click.  A server that stays silent is given up on after its reconnect
+// window, with 1002053.
+async function reconnectsAndResumes(browser) {
+  const port = await freePort();
+  const listen = `127.0.0.1:${port}`;
+  let server = await startServer([], listen);
+  let pub = publishPattern(server, '0xffe03080', 320, 240, { room: 'phoenix-room', stream: 'phoenix' });
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'phoenix-room', user_id: 'phoenix-viewer', stream_id: 'phoenix-cam' });
+  const roomState = async () => ({
+    state: await page.getAttribute('#room-state', 'data-state'),
+    reason: await page.locator('#room-reason').innerText(),
+    error: await page.locator('#room-error').isHidden() ? '' : await page.locator('#room-error').innerText(),
+  });
+  const decoded = () => page.evaluate(() => Object.fromEntries([...window.zegoPage.players].map(([id, { player }]) => [id, player.stats.videoDecoded])));
+  const playingOn = async (base, frames, timeoutMs) => waitFor(async () => {
+    const d = await decoded();
+    return d.phoenix >= (base.phoenix || 0) + frames && d['phoenix-cam'] >= (base['phoenix-cam'] || 0) + frames ? d : null;
+  }, timeoutMs, 250);
+  try {
+    ok(await login(page) === 'CONNECTED', 'a page logs in to a server that will go away', await logText(page));
+    await page.selectOption('#publish-size', '320x240');
+    await page.click('#publish');
+    const both = await waitFor(async () => (await listed(page, 'streams', 'stream-id', 'phoenix')) && listed(page, 'streams', 'stream-id', 'phoenix-cam'), 15000);
+    if (!ok(both, 'it publishes and sees the zegosink stream', (await logText(page)) + '\n' + pub.out.slice(-2000))) return;
+    await page.click('#streams li[data-stream-id="phoenix"] button.play');
+    await page.click('#streams li[data-stream-id="phoenix-cam"] button.play');
+    let base = await playingOn({}, 30, 20000);
+    if (!ok(base, 'it plays the zegosink stream and its own', JSON.stringify(await decoded()) + '\n' + (await logText(page)))) return;
+
+    // The socket closes under the page; the server keeps the session.
+    await page.evaluate(() => {
+      const z = window.zegoPage;
+      for (const { player } of z.players.values()) player.ws.kept = true;
+      z.publisher.ws.kept = true;
+      z.room.ws.close();
+    });
+    const resumed = await waitFor(async () => (await roomState()).state === 'CONNECTED' && page.evaluate(() => window.zegoPage.room.info.resumed === true), 10000);
+    let log = await logText(page);
+    ok(resumed && /room state CONNECTING \(RECONNECTING\) code 1002051/.test(log) && /room state CONNECTED \(RECONNECTED\)/.test(log) && log.includes('session resumed'),
+      'when its signaling socket closes the page shows RECONNECTING (1002051), then resumes its session (RECONNECTED)', log);
+    const kept = await page.evaluate(() => {
+      const z = window.zegoPage;
+      return [...z.players.values()].every(({ player }) => player.ws && player.ws.kept) && z.publisher.ws && z.publisher.ws.kept === true;
+    });
+    ok(kept && (await roomState()).error === '', 'a resumed session keeps its media sockets, and the error is cleared', JSON.stringify(await roomState()));
+    base = await decoded();
+    ok(await playingOn(base, 30, 10000), 'both players go on after the resumption', JSON.stringify(await decoded()));
+
+    // The server restarts (SIGTERM: going_away, then gone) and forgets the session.
+    await stop(server.child);
+    const down = await waitFor(async () => {
+      const st = await roomState();
+      return st.state === 'CONNECTING' && st.reason.includes('RECONNECTING') ? st : null;
+    }, 5000, 100);
+    const players = await page.locator('#players .player').count();
+    ok(down && down.error.startsWith('1002051: ') && players === 2 && (await page.getAttribute('#publisher-state', 'data-state')) === 'PUBLISH_REQUESTING',
+      'when the server goes away the page shows RECONNECTING with 1002051 and keeps its players and publisher', JSON.stringify(down ?? await roomState()) + ` players ${players}\n` + (await logText(page)));
+    server = await startServer([], listen);
+    const back = await waitFor(async () => (await roomState()).state === 'CONNECTED', 20000);
+    log = await logText(page);
+    ok(back && log.includes('logging in afresh') && log.includes('logged in afresh'),
+      'when the server is back the page logs in afresh (the session was gone) without a click', log);
+    base = await decoded();
+    const again = await playingOn(base, 30, 25000);
+    ok(again && (await page.getAttribute('#publisher-state', 'data-state')) === 'PUBLISHING',
+      'the page publishes again and both players play on, the zegosink stream and its own', JSON.stringify(await decoded()) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+    ok(page.errors.length === 0, 'no uncaught errors on the page across the reconnections', page.errors.join('\n'));
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
+    await stop(server.child);
+  }
+
+  // A server that stops answering (as a network drop would: no close): the
+  // page notices the silence after three heartbeats, and gives up when the
+  // server's reconnect window has passed.
+  server = await startServer(['--heartbeat-interval', '1000', '--reconnect-window', '3000']);
+  const lone = await openPage(browser, server.http, { app_id: 1, room_id: 'silent-room', user_id: 'silent-viewer' });
+  try {
+    ok(await login(lone) === 'CONNECTED', 'a page logs in to a server that will fall silent');
+    server.child.kill('SIGSTOP');
+    const t0 = Date.now();
+    const lost = await waitFor(async () => (await lone.getAttribute('#room-state', 'data-state')) === 'CONNECTING', 10000, 100);
+    const tLost = Date.now() - t0;
+    ok(lost && (await lone.locator('#room-reason').innerText()).includes('RECONNECTING'),
+      `the page notices the silence and reconnects (after ${tLost} ms)`, await logText(lone));
+    const gaveUp = await waitFor(async () => (await lone.getAttribute('#room-state', 'data-state')) === 'DISCONNECTED', 10000, 100);
+    const tGaveUp = Date.now() - t0 - tLost;
+    const err = await lone.locator('#room-error').innerText();
+    ok(gaveUp && err.startsWith('1002053: ') && (await lone.locator('#room-reason').innerText()).includes('RECONNECT_FAILED') && tGaveUp >= 2500 && tGaveUp <= 6000,
+      `it gives up with 1002053 (RECONNECT_FAILED) when the 3 s reconnect window has passed (after ${tGaveUp} ms)`, `${err}\n` + (await logText(lone)));
+    ok(await lone.locator('#login').isEnabled(), 'and the login button is enabled again');
+  } finally {
+    await lone.context().close();
+    server.child.kill('SIGCONT');
+    await stop(server.child);
   }
 }
 
