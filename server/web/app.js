@@ -48,7 +48,7 @@ function setRoomState({ state, reason, code, message }) {
     err.hidden = false;
     err.textContent = `${code}: ${message}`;
     err.dataset.code = String(code);
-  } else if (state === 'CONNECTING') {
+  } else if (state !== 'DISCONNECTED') {
     err.hidden = true;
     err.textContent = '';
     delete err.dataset.code;
@@ -114,6 +114,30 @@ function renderStreams() {
   $('stream-count').textContent = String(streams.size);
 }
 
+// Back after a lost connection.  The reply lists the room as it is now:
+// what changed while away is reported as additions and deletions (events
+// missed meanwhile are not replayed), then every player and the publisher
+// pick up again, asking afresh when the server forgot the session.
+function onReconnected(reply) {
+  const nowUsers = new Map((reply.users || []).slice(0, MAX_LISTED).map((u) => [u.user_id, u]));
+  const nowStreams = new Map((reply.streams || []).slice(0, MAX_LISTED).map((st) => [st.stream_id, st]));
+  const diff = (before, after) => ({
+    added: [...after.keys()].filter((k) => !before.has(k)),
+    deleted: [...before.keys()].filter((k) => !after.has(k)),
+  });
+  const du = diff(users, nowUsers), ds = diff(streams, nowStreams);
+  log(`${reply.resumed ? 'session resumed' : 'logged in afresh (the session was gone)'}: session ${reply.session_id}; `
+    + `while away: users +[${du.added.join(', ')}] -[${du.deleted.join(', ')}], streams +[${ds.added.join(', ')}] -[${ds.deleted.join(', ')}]`);
+  users.clear();
+  streams.clear();
+  for (const [k, u] of nowUsers) users.set(k, u);
+  for (const [k, st] of nowStreams) streams.set(k, st);
+  renderUsers();
+  renderStreams();
+  for (const { player } of players.values()) player.reconnected(reply.resumed);
+  if (publisher) publisher.reconnected(reply.resumed);
+}
+
 function onEvent(msg) {
   log(`${msg.type}: ${describe(msg)}`);
   if (msg.type === 'user_update') {
@@ -145,7 +169,7 @@ async function login(ev) {
     setRoomState({ state: 'DISCONNECTED', reason: 'LOGIN_FAILED', code: 0, message: 'the app ID is a number from 0 to 4294967295' });
     return;
   }
-  room = new Room({ onState: setRoomState, onEvent, onLog: log });
+  room = new Room({ onState: setRoomState, onEvent, onLog: log, onReconnected });
   try {
     const reply = await room.login({
       server: $('server').value.trim(),

@@ -4,7 +4,10 @@
 
 import { parseFrame, FLAG_KEY, FLAG_DISCONT, base64ToBytes, mediaUrl } from './frame.js';
 
-const MAX_VIDEO_DECODE_QUEUE = 90;  // past this, video waits for the next keyframe
+// Past this, video waits for the next keyframe.  A player joining late gets
+// the server's whole GOP cache at once (up to 600 frames by default), and
+// every frame of it must be decoded to reach the newest one.
+const MAX_VIDEO_DECODE_QUEUE = 600;
 const MAX_AUDIO_DECODE_QUEUE = 100;
 const MAX_AUDIO_AHEAD_S = 0.5;      // audio scheduled further ahead than this is dropped
 const AUDIO_START_DELAY_S = 0.05;
@@ -35,12 +38,13 @@ export class Player {
     this.ws = null;
     this.stopped = false;
     this.repairs = 0;
+    this.attempt = 0;        // the latest play or repair; older ones give way
     this.generation = 0;
     this.tracks = new Map(); // track id -> {info, decoder, needKey, lastSeq}
     this.latestFrame = null;  // the newest decoded video frame, not yet painted
     this.paintScheduled = false;
     this.audioNextTime = 0;
-    this.stats = { videoDecoded: 0, videoPainted: 0, audioDecoded: 0, bytes: 0, lost: 0, dropped: 0, delayMs: null };
+    this.stats = { videoDecoded: 0, videoPainted: 0, videoSkipped: 0, audioDecoded: 0, bytes: 0, lost: 0, dropped: 0, delayMs: null };
     this.window = { painted: 0, audio: 0, bytes: 0, at: performance.now() };
     this.qualityTimer = setInterval(() => this.reportQuality(), 1000);
   }
@@ -53,14 +57,31 @@ export class Player {
   async start() {
     this.setState('PLAY_REQUESTING');
     sharedAudioContext();
+    const attempt = ++this.attempt;
     try {
       const reply = await this.room.request('play', { stream_id: this.streamId });
+      if (this.stopped || attempt !== this.attempt) return;
       if (!reply.published) this.ui.setNote('waiting for the stream to be published');
       this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt) return;
+      if (this.room.reconnecting) return; // reconnected() asks again
       this.setState('NO_PLAY', e.code, e.message);
       this.log(`play ${this.streamId}: ${e.code} ${e.message}`);
     }
+  }
+
+  // The room is back after a lost connection.  A resumed session still
+  // plays the stream, and a media socket that stayed open goes on; anything
+  // else asks to play again (the server may have forgotten the play).
+  reconnected(resumed) {
+    if (this.stopped) return;
+    if (resumed && this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000);
+    this.repairs = 0;
+    this.start();
   }
 
   open(media) {
@@ -79,19 +100,24 @@ export class Player {
     };
   }
 
-  // The media socket dropped while signaling is up: a fresh ticket, no room events.
+  // The media socket dropped while signaling is up: a fresh ticket, no room
+  // events.  While the room reconnects, its reconnected() asks instead.
   async repair() {
+    this.setState('PLAY_REQUESTING');
+    if (this.room.reconnecting) return;
     if (++this.repairs > MAX_REPAIRS) {
       this.setState('NO_PLAY', 1901009, 'the media socket keeps closing');
       return;
     }
-    this.setState('PLAY_REQUESTING');
+    const attempt = ++this.attempt;
     await new Promise((r) => setTimeout(r, 500 * this.repairs));
-    if (this.stopped) return;
+    if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
     try {
       const reply = await this.room.request('media_ticket', { stream_id: this.streamId, role: 'play' });
+      if (this.stopped || attempt !== this.attempt) return;
       this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
       this.setState('NO_PLAY', e.code, e.message);
     }
   }
@@ -252,7 +278,10 @@ export class Player {
   // live edge instead of replaying the burst.
   videoOutput(frame) {
     this.stats.videoDecoded++;
-    if (this.latestFrame) this.latestFrame.close();
+    if (this.latestFrame) {
+      this.latestFrame.close();
+      this.stats.videoSkipped++;
+    }
     this.latestFrame = frame;
     if (!this.paintScheduled) {
       this.paintScheduled = true;
@@ -312,7 +341,7 @@ export class Player {
     this.window = { painted: 0, audio: 0, bytes: 0, at: now };
     if (this.state !== 'PLAYING') return;
     const delay = this.stats.delayMs === null ? '?' : Math.round(this.stats.delayMs);
-    this.ui.setQuality(`${fps.toFixed(1)} fps · ${Math.round(kbps)} kbps · delay ${delay} ms · lost ${this.stats.lost} · dropped ${this.stats.dropped} · decoded ${this.stats.videoDecoded} video, ${this.stats.audioDecoded} audio`);
+    this.ui.setQuality(`${fps.toFixed(1)} fps · ${Math.round(kbps)} kbps · delay ${delay} ms · lost ${this.stats.lost} · dropped ${this.stats.dropped} · skipped ${this.stats.videoSkipped} · decoded ${this.stats.videoDecoded} video, ${this.stats.audioDecoded} audio`);
   }
 
   closeDecoders() {

@@ -63,12 +63,17 @@ export class Publisher {
     this.media = null;
     this.ws = null;
     this.repairs = 0;
+    this.attempt = 0; // the latest repair or publish again; older ones give way
     this.generation = 0;
     this.video = null; // {encoder, codec, width, height, seq, forceKey, waitKey, lastKey, parameterSets}
     this.audio = null; // {encoder, sampleRate, channels, seq}
     this.timeBase = null; // per track: first input timestamp and when it came
     this.captureTimes = new Map();
-    this.stats = { videoSent: 0, audioSent: 0, bytes: 0, dropped: 0, keyframes: 0 };
+    this.stats = { videoSent: 0, audioSent: 0, bytes: 0, dropped: 0, backlogDrops: 0, recoveries: 0, keyframes: 0 };
+    // Bytes added to the socket's bufferedAmount, for tests: Chromium counts
+    // only what it has not yet handed to its network process, and on a fast
+    // link (or loopback) that never builds up.
+    this.simulatedBacklog = 0;
     this.window = { video: 0, bytes: 0, at: performance.now() };
     this.qualityTimer = setInterval(() => this.reportQuality(), 1000);
   }
@@ -201,19 +206,49 @@ export class Publisher {
     });
   }
 
+  // The media socket dropped while signaling is up: a fresh ticket.  While
+  // the room reconnects, its reconnected() asks instead.
   async repair() {
+    this.setState('PUBLISH_REQUESTING');
+    if (this.room.reconnecting) return;
     if (++this.repairs > MAX_REPAIRS) {
       this.stop(1901009, 'the media socket keeps closing');
       return;
     }
-    this.setState('PUBLISH_REQUESTING');
+    const attempt = ++this.attempt;
     await new Promise((r) => setTimeout(r, 500 * this.repairs));
-    if (this.stopped) return;
+    if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
     try {
       const reply = await this.room.request('media_ticket', { stream_id: this.streamId, role: 'publish' });
+      if (this.stopped || attempt !== this.attempt) return;
       await this.open(reply.media);
     } catch (e) {
+      if (this.stopped || attempt !== this.attempt) return;
       this.log(`publish ${this.streamId}: repair: ${e.code || ''} ${e.message}`);
+      this.repair();
+    }
+  }
+
+  // The room is back after a lost connection.  A resumed session still
+  // publishes the stream, and a media socket that stayed open goes on;
+  // anything else publishes again (publishing one's own stream again is no
+  // duplicate, and a server that forgot the session needs it).
+  async reconnected(resumed) {
+    if (this.stopped || !this.video) return;
+    if (resumed && this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000);
+    this.repairs = 0;
+    this.setState('PUBLISH_REQUESTING');
+    const attempt = ++this.attempt;
+    try {
+      const reply = await this.room.request('publish', { stream_id: this.streamId });
+      if (this.stopped || attempt !== this.attempt) return;
+      await this.open(reply.media);
+    } catch (e) {
+      if (this.stopped || attempt !== this.attempt || this.room.reconnecting) return;
+      this.log(`publish ${this.streamId}: publishing again: ${e.code || ''} ${e.message}`);
       this.repair();
     }
   }
@@ -259,9 +294,29 @@ export class Publisher {
     return v;
   }
 
+  // Bytes waiting to go out on the media socket.
+  backlog() {
+    return (this.ws ? this.ws.bufferedAmount : 0) + this.simulatedBacklog;
+  }
+
+  // Video waits for a keyframe from the first frame dropped for a backlog on.
+  dropForBacklog() {
+    const v = this.video;
+    if (!v.waitKey) this.log(`publish ${this.streamId}: ${this.backlog()} bytes waiting on the socket; video dropped until the next keyframe`);
+    v.waitKey = true;
+    this.stats.dropped++;
+    this.stats.backlogDrops++;
+  }
+
   encodeVideo(frame) {
     const v = this.video;
     try {
+      // No point encoding what would be dropped: the first frame encoded
+      // once the backlog has gone is a keyframe.
+      if (this.ws && this.backlog() > VIDEO_BUFFERED_LIMIT) {
+        this.dropForBacklog();
+        return;
+      }
       if (!this.ws || v.encoder.state !== 'configured' || v.encoder.encodeQueueSize >= MAX_ENCODE_QUEUE) {
         this.stats.dropped++;
         if (this.ws) v.forceKey = v.forceKey || v.waitKey;
@@ -307,10 +362,8 @@ export class Publisher {
     const key = chunk.type === 'key';
     // A backlog on the socket means the network is slower than the encoder:
     // drop video until the next keyframe rather than queue it.
-    if (ws.bufferedAmount > VIDEO_BUFFERED_LIMIT || (v.waitKey && !key)) {
-      if (!v.waitKey) this.log(`publish ${this.streamId}: ${ws.bufferedAmount} bytes waiting on the socket; video dropped until the next keyframe`);
-      v.waitKey = true;
-      this.stats.dropped++;
+    if (this.backlog() > VIDEO_BUFFERED_LIMIT || (v.waitKey && !key)) {
+      this.dropForBacklog();
       return;
     }
     let data = new Uint8Array(chunk.byteLength);
@@ -327,7 +380,10 @@ export class Publisher {
         joined.set(data, v.parameterSets.length);
         data = joined;
       }
-      if (v.waitKey) flags |= FLAG_DISCONT;
+      if (v.waitKey) {
+        flags |= FLAG_DISCONT;
+        this.stats.recoveries++;
+      }
       v.waitKey = false;
       this.stats.keyframes++;
     }
@@ -341,7 +397,7 @@ export class Publisher {
     const a = this.audio;
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > AUDIO_BUFFERED_LIMIT) {
+    if (this.backlog() > AUDIO_BUFFERED_LIMIT) {
       this.stats.dropped++;
       return;
     }
@@ -359,7 +415,7 @@ export class Publisher {
     const kbps = (this.window.bytes * 8) / 1000 / secs;
     this.window = { video: 0, bytes: 0, at: now };
     if (this.state !== 'PUBLISHING') return;
-    const buffered = this.ws ? this.ws.bufferedAmount : 0;
+    const buffered = this.backlog();
     this.ui.setQuality(`${fps.toFixed(1)} fps · ${Math.round(kbps)} kbps · rtt ${Math.round(this.room.rttMs)} ms · dropped ${this.stats.dropped} · sent ${this.stats.videoSent} video, ${this.stats.audioSent} audio · buffered ${buffered} B`);
   }
 

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 
 const [serverBin, tokenBin, outDir] = process.argv.slice(2);
@@ -77,8 +78,8 @@ async function stop(child, signal = 'SIGTERM', graceMs = 5000) {
   return r;
 }
 
-async function startServer(args = []) {
-  const child = run(serverBin, ['--listen', '127.0.0.1:0', '--log-level', 'warn', ...args]);
+async function startServer(args = [], listen = '127.0.0.1:0') {
+  const child = run(serverBin, ['--listen', listen, '--log-level', 'warn', ...args]);
   for (let i = 0; i < 100; i++) {
     const m = child.out.match(/listening on (wss?:\/\/[^\s]+)/);
     if (m) {
@@ -89,6 +90,18 @@ async function startServer(args = []) {
     await sleep(100);
   }
   throw new Error(`the server did not start: ${child.out}`);
+}
+
+// A port nobody listens on now, for a server that must come back on it.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function gst(args) {
@@ -141,14 +154,16 @@ async function main() {
   });
   const server = await startServer();
   note(`server ${server.ws}`);
+  // BROWSER_TESTS=name,name runs only those tests (the function names below).
+  const only = (process.env.BROWSER_TESTS || '').split(',').filter(Boolean);
+  const tests = [servesThePage, playsAGStreamerStream, playsVpxAndAv1, paintsOnlyTheNewestFrameOfABurst, followsACodecChange, publishesToGStreamer, dropsVideoOnABacklog, twoPagesSeeEachOther,
+    wrongTokenShowsTheError, unsupportedCodecsAreNamed, worksOverHttps, reconnectsAndResumes];
   try {
-    await servesThePage(server);
-    await playsAGStreamerStream(browser, server);
-    await publishesToGStreamer(browser, server);
-    await twoPagesSeeEachOther(browser, server);
-    await wrongTokenShowsTheError(browser);
-    await unsupportedCodecsAreNamed(browser, server);
-    await worksOverHttps(browser);
+    for (const t of tests) {
+      if (only.length && !only.includes(t.name)) continue;
+      note(`--- ${t.name}`);
+      await t(browser, server);
+    }
   } finally {
     await browser.close();
     const r = await stop(server.child);
@@ -156,7 +171,7 @@ async function main() {
   }
 }
 
-async function servesThePage(server) {
+async function servesThePage(browser, server) {
   const index = await fetch(`${server.http}/`);
   const html = await index.text();
   ok(index.status === 200 && index.headers.get('content-type').startsWith('text/html') && html.includes('<script type="module" src="app.js">'),
@@ -168,15 +183,29 @@ async function servesThePage(server) {
   ok(missing.status === 404, 'a path that is not one of the page\'s files is 404', String(missing.status));
 }
 
-// A solid colour (videotestsrc's big-endian ARGB) and a tone through zegosink.
-function publishPattern(server, argb, width, height) {
+// A solid colour (videotestsrc's big-endian ARGB) and a tone through zegosink,
+// its video encoded to `codec` (zegosink's video-codec).
+function publishPattern(server, argb, width, height, { room = 'gst-room', stream = 'pattern', codec = 'h264', fps = 30 } = {}) {
   return gst(['-e',
-    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=gst-room', 'stream-id=pattern',
-    'user-id=gst-publisher', 'user-name=gst-launch', 'extra-info=solid-colour+tone',
+    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', `room-id=${room}`, `stream-id=${stream}`,
+    `user-id=gst-${stream}`, 'user-name=gst-launch', 'extra-info=solid-colour+tone', `video-codec=${codec}`,
     'videotestsrc', 'is-live=true', 'pattern=solid-color', `foreground-color=${argb}`,
-    '!', `video/x-raw,width=${width},height=${height},framerate=30/1`, '!', 'z.video',
+    '!', `video/x-raw,width=${width},height=${height},framerate=${fps}/1`, '!', 'z.video',
     'audiotestsrc', 'is-live=true', 'wave=sine', 'freq=440', '!', 'z.audio']);
 }
+
+// The colour at the middle of a player's canvas, and its size.
+function canvasPixel(page, stream) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`#players .player[data-stream-id="${id}"] canvas`);
+    if (!c) return null;
+    const d = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
+    return { r: d[0], g: d[1], b: d[2], w: c.width, h: c.height };
+  }, stream);
+}
+
+const near = (px, want, tolerance = COLOUR_TOLERANCE) => !!px && ['r', 'g', 'b'].every((k) => Math.abs(px[k] - want[k]) <= tolerance);
+const playerStats = (page, stream) => page.evaluate((id) => window.zegoPage.players.get(id)?.player.stats, stream);
 
 // (1) and (5)
 async function playsAGStreamerStream(browser, server) {
@@ -235,6 +264,136 @@ async function playsAGStreamerStream(browser, server) {
   }
 }
 
+// VP8, VP9 and AV1 from zegosink: each track's RFC 6381 codec string from
+// stream_info configures a VideoDecoder, and the canvas shows the colour.
+async function playsVpxAndAv1(browser, server) {
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'vpx-room', user_id: 'vpx-viewer' });
+  try {
+    ok(await login(page) === 'CONNECTED', 'a page logs in to play VP8, VP9 and AV1', await logText(page));
+    const cases = [
+      { codec: 'vp8', name: 'VP8', argb: '0xff2080e0', want: { r: 0x20, g: 0x80, b: 0xe0 }, w: 320, h: 240, fps: 30, frames: 60 },
+      { codec: 'vp9', name: 'VP9', argb: '0xffe0c020', want: { r: 0xe0, g: 0xc0, b: 0x20 }, w: 320, h: 240, fps: 30, frames: 60 },
+      // av1enc is slow: a small picture at a low rate.
+      { codec: 'av1', name: 'AV1', argb: '0xff40e0c0', want: { r: 0x40, g: 0xe0, b: 0xc0 }, w: 160, h: 120, fps: 15, frames: 30 },
+    ];
+    for (const c of cases) {
+      const stream = `${c.codec}-pattern`;
+      const pub = publishPattern(server, c.argb, c.w, c.h, { room: 'vpx-room', stream, codec: c.codec, fps: c.fps });
+      try {
+        const seen = await waitFor(() => listed(page, 'streams', 'stream-id', stream), 15000);
+        if (!ok(seen, `the page lists the ${c.name} stream`, (await logText(page)) + '\n' + pub.out.slice(-2000))) continue;
+        await page.click(`#streams li[data-stream-id="${stream}"] button.play`);
+        const good = await waitFor(async () => {
+          const s = await playerStats(page, stream);
+          const px = await canvasPixel(page, stream);
+          return s && s.videoDecoded >= c.frames && s.videoPainted >= 10 && near(px, c.want) && px.w === c.w && px.h === c.h ? { s, px } : null;
+        }, 30000, 250);
+        const s = await playerStats(page, stream);
+        const px = await canvasPixel(page, stream);
+        const codecString = await page.evaluate((id) => window.zegoPage.players.get(id)?.player.tracks.get(0)?.info.codec_string, stream);
+        note(`${c.name} (${codecString}) stats ${JSON.stringify(s)} pixel ${JSON.stringify(px)}`);
+        ok(good, `the page decodes ${c.frames} ${c.name} frames (${codecString}) and paints the published colour at ${c.w}x${c.h}`,
+          `stats ${JSON.stringify(s)} pixel ${JSON.stringify(px)} wanted ${JSON.stringify(c.want)}\n` + (await page.locator(`#players .player[data-stream-id="${stream}"] .note`).innerText()) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+        await page.click(`#players .player[data-stream-id="${stream}"] .stop`);
+      } finally {
+        await stop(pub, 'SIGINT');
+      }
+    }
+    ok(page.errors.length === 0, 'no uncaught errors on the VP8/VP9/AV1 page', page.errors.join('\n'));
+  } finally {
+    await page.context().close();
+  }
+}
+
+// A player joining late gets the GOP cache as one burst: it decodes every
+// frame of it (they depend on each other) but paints only the newest.  The
+// publisher makes one keyframe only, so the cache grows with every frame; a
+// server of its own counts a player as behind only when its oldest queued
+// frame is older than 20 s (3 s by default, shorter than this burst).
+async function paintsOnlyTheNewestFrameOfABurst(browser) {
+  const BURST = 150;
+  const server = await startServer(['--player-queue-ms', '20000']);
+  const pub = gst(['-v', '-e',
+    'zegosink', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=burst-room', 'stream-id=long-gop', 'user-id=gst-long-gop',
+    'videotestsrc', 'is-live=true', 'pattern=solid-color', 'foreground-color=0xffe03080',
+    '!', 'video/x-raw,format=I420,width=320,height=240,framerate=30/1',
+    '!', 'x264enc', 'tune=zerolatency', 'speed-preset=ultrafast', 'key-int-max=100000', 'bframes=0',
+    '!', 'h264parse', '!', 'identity', 'name=sent', 'silent=false', '!', 'z.video']);
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'burst-room', user_id: 'late-viewer' });
+  try {
+    ok(await login(page) === 'CONNECTED', 'a late viewer logs in', await logText(page));
+    const sent = () => (pub.out.match(/sent: last-message = chain/g) || []).length;
+    const cached = await waitFor(async () => (await listed(page, 'streams', 'stream-id', 'long-gop')) && sent() >= BURST, 30000, 250);
+    if (!ok(cached, `the publisher sends ${BURST} frames after its one keyframe`, pub.out.slice(-2000))) return;
+    await page.click('#streams li[data-stream-id="long-gop"] button.play');
+    const burst = await waitFor(async () => {
+      const s = await playerStats(page, 'long-gop');
+      return s && s.videoDecoded >= BURST ? s : null;
+    }, 15000, 100);
+    note(`after the burst: ${JSON.stringify(burst)}`);
+    if (!ok(burst && burst.dropped === 0 && burst.lost === 0, `the page decodes the ${BURST}-frame burst without dropping any`,
+      JSON.stringify(await playerStats(page, 'long-gop')) + '\n' + (await logText(page)))) return;
+    ok(burst && burst.videoSkipped >= BURST * 0.6 && burst.videoPainted <= burst.videoDecoded - BURST * 0.6,
+      'it paints far fewer frames than it decodes during the burst (the rest are skipped, never painted)', JSON.stringify(burst));
+    const live = await waitFor(async () => {
+      const s = await playerStats(page, 'long-gop');
+      return s && s.videoPainted >= burst.videoPainted + 30 ? s : null;
+    }, 10000, 250);
+    const px = await canvasPixel(page, 'long-gop');
+    note(`live: ${JSON.stringify(live)} pixel ${JSON.stringify(px)}`);
+    ok(live && live.videoSkipped - burst.videoSkipped <= (live.videoDecoded - burst.videoDecoded) / 2 && near(px, COLOUR),
+      'after the burst live frames are painted as they come, in the published colour',
+      `${JSON.stringify(burst)} then ${JSON.stringify(live)} pixel ${JSON.stringify(px)}`);
+    ok(/skipped \d+/.test(await page.locator('#players .player[data-stream-id="long-gop"] .quality').innerText()),
+      'the quality line counts the skipped frames');
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
+  }
+}
+
+// The publisher of a stream stops and another publishes the same stream ID
+// in another codec: the player takes the new stream_info generation, makes
+// new decoders for it and plays on, with no new click.
+async function followsACodecChange(browser, server) {
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'switch-room', user_id: 'switch-viewer' });
+  let pub = publishPattern(server, '0xffe03080', 320, 240, { room: 'switch-room', stream: 'switch', codec: 'h264' });
+  const state = () => page.evaluate(() => {
+    const p = window.zegoPage.players.get('switch')?.player;
+    const t = p && p.tracks.get(0);
+    return p ? { generation: p.generation, codec: t?.info.codec, decoder: t?.decoder?.state, stats: { ...p.stats } } : null;
+  });
+  try {
+    ok(await login(page) === 'CONNECTED' && await waitFor(() => listed(page, 'streams', 'stream-id', 'switch'), 15000),
+      'a page sees an H.264 stream', (await logText(page)) + '\n' + pub.out.slice(-2000));
+    await page.click('#streams li[data-stream-id="switch"] button.play');
+    const first = await waitFor(async () => {
+      const st = await state();
+      return st && st.codec === 'h264' && st.stats.videoDecoded >= 30 && near(await canvasPixel(page, 'switch'), COLOUR) ? st : null;
+    }, 20000);
+    ok(first, 'it plays the H.264 stream', JSON.stringify(await state()) + '\n' + (await logText(page)));
+    if (!first) return;
+    await stop(pub, 'SIGINT');
+    const green = { r: 0x20, g: 0xc0, b: 0x40 };
+    pub = publishPattern(server, '0xff20c040', 320, 240, { room: 'switch-room', stream: 'switch', codec: 'vp8' });
+    const second = await waitFor(async () => {
+      const st = await state();
+      return st && st.codec === 'vp8' && st.generation > first.generation && st.decoder === 'configured'
+        && st.stats.videoDecoded >= first.stats.videoDecoded + 30 && near(await canvasPixel(page, 'switch'), green) ? st : null;
+    }, 20000);
+    note(`before ${JSON.stringify(first)} after ${JSON.stringify(second)}`);
+    ok(second, 'when the stream comes back as VP8 the player reconfigures its decoder and plays the new colour without a new click',
+      JSON.stringify(await state()) + ' ' + JSON.stringify(await canvasPixel(page, 'switch')) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+    ok(await page.getAttribute('#players .player[data-stream-id="switch"] .state', 'data-state') === 'PLAYING'
+      && (await page.locator('#players .player[data-stream-id="switch"] .note').innerText()) === '',
+      'the player is PLAYING with no note after the change');
+    ok(page.errors.length === 0, 'no uncaught errors on the page across the codec change', page.errors.join('\n'));
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
+  }
+}
+
 // (2)
 async function publishesToGStreamer(browser, server) {
   const page = await openPage(browser, server.http, { app_id: 1, room_id: 'web-room', user_id: 'web-publisher', stream_id: 'web-cam' });
@@ -265,6 +424,160 @@ async function publishesToGStreamer(browser, server) {
   } finally {
     if (sub) await stop(sub, 'SIGINT');
     await page.context().close();
+  }
+}
+
+// A backlog on the publishing socket: the page drops video (and does not
+// encode it) until the backlog has gone, then sends a keyframe marked
+// DISCONT, and the stream decodes on the other side again.  Chromium does
+// not let bufferedAmount grow on loopback (the data is handed on to its
+// network process and the kernel first), so the test adds a simulated
+// backlog of 1 MiB: over the video limit, under the audio one.
+async function dropsVideoOnABacklog(browser, server) {
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'backlog-room', user_id: 'slow-publisher', stream_id: 'slow-cam' });
+  let sub = null;
+  try {
+    ok(await login(page) === 'CONNECTED', 'a page logs in to publish over a slow link');
+    await page.selectOption('#publish-size', '320x240');
+    await page.click('#publish');
+    if (!ok(await waitFor(() => page.getAttribute('#publisher-state', 'data-state').then((s) => s === 'PUBLISHING'), 15000),
+      'it publishes', await logText(page))) return;
+    sub = gst(['-v',
+      'zegosrc', 'name=z', `server=${server.ws}`, 'app-id=1', 'room-id=backlog-room', 'user-id=gst-backlog-viewer', 'stream-id=slow-cam',
+      'z.video_0', '!', 'queue', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'name=vsink', 'silent=false', 'sync=false']);
+    const decoded = () => (sub.out.match(/vsink: last-message = chain/g) || []).length;
+    const stats = () => page.evaluate(() => ({ ...window.zegoPage.publisher.stats }));
+    ok(await waitFor(() => decoded() >= 30, 20000, 250), 'zegosrc decodes the page\'s video', sub.out.slice(-2000));
+    const before = await stats();
+    await page.evaluate(() => { window.zegoPage.publisher.simulatedBacklog = 1 << 20; });
+    const during = await waitFor(async () => {
+      const s = await stats();
+      return s.backlogDrops >= 30 && s.audioSent >= before.audioSent + 25 ? s : null;
+    }, 10000, 250);
+    const decodedDuring = decoded();
+    const quality = await page.locator('#publisher-quality').innerText();
+    note(`before ${JSON.stringify(before)} during ${JSON.stringify(during)}: ${quality}`);
+    ok(during && during.videoSent - before.videoSent <= 5 && during.audioSent > before.audioSent,
+      'with a backlog over the video limit the page drops video rather than queue it, and audio goes on',
+      `before ${JSON.stringify(before)} during ${JSON.stringify(during ?? await stats())}`);
+    ok(/dropped [1-9]\d* .*buffered 10\d{5} B/.test(quality), 'the quality line shows the drops and the backlog', quality);
+    ok((await logText(page)).includes('video dropped until the next keyframe'), 'the log says video waits for a keyframe');
+    await page.evaluate(() => { window.zegoPage.publisher.simulatedBacklog = 0; });
+    const after = await waitFor(async () => {
+      const s = await stats();
+      return s.recoveries >= 1 && decoded() >= decodedDuring + 30 ? s : null;
+    }, 15000, 250);
+    note(`after ${JSON.stringify(after)}; zegosrc decoded ${decodedDuring} then ${decoded()}`);
+    ok(after && after.keyframes > during.keyframes, 'once the backlog has gone the page sends a keyframe marked DISCONT',
+      JSON.stringify(after ?? await stats()));
+    ok(after, 'and the stream decodes on the other side again', sub.out.slice(-2000));
+    ok(page.errors.length === 0, 'no uncaught errors on the slow publishing page', page.errors.join('\n'));
+  } finally {
+    if (sub) await stop(sub, 'SIGINT');
+    await page.context().close();
+  }
+}
+
+// The signaling socket goes away under a logged-in page that publishes and
+// plays: the page shows CONNECTING (RECONNECTING, 1002051), reconnects with
+// backoff and resumes its session, or logs in afresh when the server has
+// forgotten it (a restart), and its players and publisher go on without a
+// click.  A server that stays silent is given up on after its reconnect
+// window, with 1002053.
+async function reconnectsAndResumes(browser) {
+  const port = await freePort();
+  const listen = `127.0.0.1:${port}`;
+  let server = await startServer([], listen);
+  let pub = publishPattern(server, '0xffe03080', 320, 240, { room: 'phoenix-room', stream: 'phoenix' });
+  const page = await openPage(browser, server.http, { app_id: 1, room_id: 'phoenix-room', user_id: 'phoenix-viewer', stream_id: 'phoenix-cam' });
+  const roomState = async () => ({
+    state: await page.getAttribute('#room-state', 'data-state'),
+    reason: await page.locator('#room-reason').innerText(),
+    error: await page.locator('#room-error').isHidden() ? '' : await page.locator('#room-error').innerText(),
+  });
+  const decoded = () => page.evaluate(() => Object.fromEntries([...window.zegoPage.players].map(([id, { player }]) => [id, player.stats.videoDecoded])));
+  const playingOn = async (base, frames, timeoutMs) => waitFor(async () => {
+    const d = await decoded();
+    return d.phoenix >= (base.phoenix || 0) + frames && d['phoenix-cam'] >= (base['phoenix-cam'] || 0) + frames ? d : null;
+  }, timeoutMs, 250);
+  try {
+    ok(await login(page) === 'CONNECTED', 'a page logs in to a server that will go away', await logText(page));
+    await page.selectOption('#publish-size', '320x240');
+    await page.click('#publish');
+    const both = await waitFor(async () => (await listed(page, 'streams', 'stream-id', 'phoenix')) && listed(page, 'streams', 'stream-id', 'phoenix-cam'), 15000);
+    if (!ok(both, 'it publishes and sees the zegosink stream', (await logText(page)) + '\n' + pub.out.slice(-2000))) return;
+    await page.click('#streams li[data-stream-id="phoenix"] button.play');
+    await page.click('#streams li[data-stream-id="phoenix-cam"] button.play');
+    let base = await playingOn({}, 30, 20000);
+    if (!ok(base, 'it plays the zegosink stream and its own', JSON.stringify(await decoded()) + '\n' + (await logText(page)))) return;
+
+    // The socket closes under the page; the server keeps the session.
+    await page.evaluate(() => {
+      const z = window.zegoPage;
+      for (const { player } of z.players.values()) player.ws.kept = true;
+      z.publisher.ws.kept = true;
+      z.room.ws.close();
+    });
+    const resumed = await waitFor(async () => (await roomState()).state === 'CONNECTED' && page.evaluate(() => window.zegoPage.room.info.resumed === true), 10000);
+    let log = await logText(page);
+    ok(resumed && /room state CONNECTING \(RECONNECTING\) code 1002051/.test(log) && /room state CONNECTED \(RECONNECTED\)/.test(log) && log.includes('session resumed'),
+      'when its signaling socket closes the page shows RECONNECTING (1002051), then resumes its session (RECONNECTED)', log);
+    const kept = await page.evaluate(() => {
+      const z = window.zegoPage;
+      return [...z.players.values()].every(({ player }) => player.ws && player.ws.kept) && z.publisher.ws && z.publisher.ws.kept === true;
+    });
+    ok(kept && (await roomState()).error === '', 'a resumed session keeps its media sockets, and the error is cleared', JSON.stringify(await roomState()));
+    base = await decoded();
+    ok(await playingOn(base, 30, 10000), 'both players go on after the resumption', JSON.stringify(await decoded()));
+
+    // The server restarts (SIGTERM: going_away, then gone) and forgets the session.
+    await stop(server.child);
+    const down = await waitFor(async () => {
+      const st = await roomState();
+      return st.state === 'CONNECTING' && st.reason.includes('RECONNECTING') ? st : null;
+    }, 5000, 100);
+    const players = await page.locator('#players .player').count();
+    ok(down && down.error.startsWith('1002051: ') && players === 2 && (await page.getAttribute('#publisher-state', 'data-state')) === 'PUBLISH_REQUESTING',
+      'when the server goes away the page shows RECONNECTING with 1002051 and keeps its players and publisher', JSON.stringify(down ?? await roomState()) + ` players ${players}\n` + (await logText(page)));
+    server = await startServer([], listen);
+    const back = await waitFor(async () => (await roomState()).state === 'CONNECTED', 20000);
+    log = await logText(page);
+    ok(back && log.includes('logging in afresh') && log.includes('logged in afresh'),
+      'when the server is back the page logs in afresh (the session was gone) without a click', log);
+    base = await decoded();
+    const again = await playingOn(base, 30, 25000);
+    ok(again && (await page.getAttribute('#publisher-state', 'data-state')) === 'PUBLISHING',
+      'the page publishes again and both players play on, the zegosink stream and its own', JSON.stringify(await decoded()) + '\n' + (await logText(page)) + '\n' + pub.out.slice(-2000));
+    ok(page.errors.length === 0, 'no uncaught errors on the page across the reconnections', page.errors.join('\n'));
+  } finally {
+    await page.context().close();
+    await stop(pub, 'SIGINT');
+    await stop(server.child);
+  }
+
+  // A server that stops answering (as a network drop would: no close): the
+  // page notices the silence after three heartbeats, and gives up when the
+  // server's reconnect window has passed.
+  server = await startServer(['--heartbeat-interval', '1000', '--reconnect-window', '3000']);
+  const lone = await openPage(browser, server.http, { app_id: 1, room_id: 'silent-room', user_id: 'silent-viewer' });
+  try {
+    ok(await login(lone) === 'CONNECTED', 'a page logs in to a server that will fall silent');
+    server.child.kill('SIGSTOP');
+    const t0 = Date.now();
+    const lost = await waitFor(async () => (await lone.getAttribute('#room-state', 'data-state')) === 'CONNECTING', 10000, 100);
+    const tLost = Date.now() - t0;
+    ok(lost && (await lone.locator('#room-reason').innerText()).includes('RECONNECTING'),
+      `the page notices the silence and reconnects (after ${tLost} ms)`, await logText(lone));
+    const gaveUp = await waitFor(async () => (await lone.getAttribute('#room-state', 'data-state')) === 'DISCONNECTED', 10000, 100);
+    const tGaveUp = Date.now() - t0 - tLost;
+    const err = await lone.locator('#room-error').innerText();
+    ok(gaveUp && err.startsWith('1002053: ') && (await lone.locator('#room-reason').innerText()).includes('RECONNECT_FAILED') && tGaveUp >= 2500 && tGaveUp <= 6000,
+      `it gives up with 1002053 (RECONNECT_FAILED) when the 3 s reconnect window has passed (after ${tGaveUp} ms)`, `${err}\n` + (await logText(lone)));
+    ok(await lone.locator('#login').isEnabled(), 'and the login button is enabled again');
+  } finally {
+    await lone.context().close();
+    server.child.kill('SIGCONT');
+    await stop(server.child);
   }
 }
 
