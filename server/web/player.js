@@ -173,21 +173,7 @@ export class Player {
       },
     });
     entry.decoder = decoder;
-    VideoDecoder.isConfigSupported(config).then((s) => {
-      if (entry.decoder !== decoder) return;
-      if (!s.supported) {
-        entry.decoder = null;
-        decoder.close();
-        this.ui.setNote(unsupported(t));
-        this.log(`play ${this.streamId}: ${unsupported(t)}`);
-        return;
-      }
-      decoder.configure(config);
-      entry.ok = true;
-    }, (e) => {
-      entry.decoder = null;
-      this.ui.setNote(`${unsupported(t)} (${e.message})`);
-    });
+    this.configureWhenSupported(entry, decoder, VideoDecoder, config);
   }
 
   setupAudio(entry, notes) {
@@ -208,7 +194,14 @@ export class Player {
     });
     entry.decoder = decoder;
     entry.needKey = false; // every Opus and AAC packet decodes on its own
-    AudioDecoder.isConfigSupported(config).then((s) => {
+    this.configureWhenSupported(entry, decoder, AudioDecoder, config);
+  }
+
+  // Configures a decoder once the browser says it can take the config;
+  // otherwise the player says so.  Kind: VideoDecoder or AudioDecoder.
+  configureWhenSupported(entry, decoder, Kind, config) {
+    const t = entry.info;
+    Kind.isConfigSupported(config).then((s) => {
       if (entry.decoder !== decoder) return;
       if (!s.supported) {
         entry.decoder = null;
