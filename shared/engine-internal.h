@@ -62,6 +62,20 @@ typedef struct zego_sendq_item {
     uint8_t storage[];
 } zego_sendq_item;
 
+/* Per-track flags: one bit for each of the 256 track ids, in uint8_t[32]. */
+static inline bool bit_get(const uint8_t *bits, uint8_t i)
+{
+    return bits[i / 8] & (1u << (i % 8));
+}
+
+static inline void bit_set(uint8_t *bits, uint8_t i, bool on)
+{
+    if (on)
+        bits[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
+
 /* Allocates an item with len bytes of data after `headroom` bytes. */
 zego_sendq_item *zego_sendq_item_new(size_t headroom, size_t len);
 

@@ -77,19 +77,6 @@ zego_sendq_item *zego_sendq_item_new(size_t headroom, size_t len)
     return it;
 }
 
-static bool bit_get(const uint8_t *bits, uint8_t i)
-{
-    return bits[i / 8] & (1u << (i % 8));
-}
-
-static void bit_set(uint8_t *bits, uint8_t i, bool on)
-{
-    if (on)
-        bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    else
-        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-}
-
 void zego_sendq_init(zego_sendq *q, size_t soft_max)
 {
     memset(q, 0, sizeof *q);

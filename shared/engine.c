@@ -1530,19 +1530,6 @@ static void on_signal_message(zego_engine *e, const char *data, size_t len)
 
 /* ---- Media: publishing ---- */
 
-static bool bit_get(const uint8_t *bits, uint8_t i)
-{
-    return bits[i / 8] & (1u << (i % 8));
-}
-
-static void bit_set(uint8_t *bits, uint8_t i, bool on)
-{
-    if (on)
-        bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    else
-        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-}
-
 /* Writes a frame's header (taking its sequence number) and queues it; with
  * e->lock.  Capture times travel on the server's clock so that a player on
  * another host can compare them with its own estimate of it. */
