@@ -1,7 +1,8 @@
 /* zego_source in a real, headless libobs against the real server: zegosink
  * (gst-launch-1.0 with the plugin from the build tree) publishes a solid
  * colour and a tone, and the frames OBS renders with the source on its
- * output have that colour while its audio mix carries the tone; the
+ * output have that colour while its audio mix carries the tone, in every
+ * codec a room carries (H.264, H.265, VP8, VP9, AV1; Opus, AAC); the
  * source's properties list the room's streams. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -65,12 +66,22 @@ static bool gst_registry_ready(void)
     return false;
 }
 
-static pid_t start_publisher(const char *stream_id, const char *user_id)
+/* Runs gst-launch-1.0 with zegosink publishing stream_id as user_id; sink_args
+ * (more zegosink properties), video and audio (the branches into zego.video
+ * and zego.audio) are split at spaces. */
+static pid_t spawn_publisher(const char *stream_id, const char *user_id, const char *sink_args,
+                             const char *video, const char *audio)
 {
-    char server[160], stream[128], user[128];
-    snprintf(server, sizeof server, "server=%s", srv.url);
-    snprintf(stream, sizeof stream, "stream-id=%s", stream_id);
-    snprintf(user, sizeof user, "user-id=%s", user_id);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "gst-launch-1.0 -e zegosink name=zego server=%s app-id=%u room-id=" ROOM
+             " stream-id=%s user-id=%s user-name=gst %s %s ! zego.video %s ! zego.audio",
+             srv.url, APP, stream_id, user_id, sink_args, video, audio);
+    char *argv[64];
+    size_t argc = 0;
+    for (char *tok = strtok(cmd, " "); tok && argc < 63; tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -83,12 +94,19 @@ static pid_t start_publisher(const char *stream_id, const char *user_id)
         dup2(fd, 1);
         dup2(fd, 2);
     }
-    execlp("gst-launch-1.0", "gst-launch-1.0", "-e", "zegosink", "name=zego", server,
-           "app-id=1234567", "room-id=" ROOM, stream, user, "user-name=gst", "videotestsrc",
-           "is-live=true", "pattern=solid-color", "foreground-color=0xff00ff00", "!",
-           "video/x-raw,width=320,height=240,framerate=30/1", "!", "zego.video", "audiotestsrc",
-           "is-live=true", "wave=sine", "freq=440", "volume=0.5", "!", "zego.audio", NULL);
+    execvp(argv[0], argv);
     _exit(127);
+}
+
+#define GREEN_VIDEO(w, h)                                                          \
+    "videotestsrc is-live=true pattern=solid-color foreground-color=0xff00ff00 ! " \
+    "video/x-raw,width=" #w ",height=" #h ",framerate=30/1"
+#define TONE_AUDIO "audiotestsrc is-live=true wave=sine freq=440 volume=0.5"
+
+/* A solid green picture and a 440 Hz tone, H.264 and Opus. */
+static pid_t start_publisher(const char *stream_id, const char *user_id)
+{
+    return spawn_publisher(stream_id, user_id, "", GREEN_VIDEO(320, 240), TONE_AUDIO);
 }
 
 static void stop_publisher(pid_t pid)
@@ -109,7 +127,7 @@ static void stop_publisher(pid_t pid)
 
 typedef struct rendered {
     volatile long frames;
-    volatile long r, g, b; /* the centre pixel of the last frame */
+    volatile long r, g, b; /* a pixel of the last frame (see on_raw_video) */
     volatile long audio_peak_milli;
     volatile long audio_blocks;
 } rendered;
@@ -119,11 +137,13 @@ static long clamp255(double v)
     return v < 0 ? 0 : v > 255 ? 255 : (long)v;
 }
 
-/* NV12, BT.709 limited range (the harness's video settings). */
+/* NV12, BT.709 limited range (the harness's video settings).  An output
+ * source is drawn at its own size from the top left corner: the pixel is
+ * inside pictures down to half the output's size. */
 static void on_raw_video(void *param, struct video_data *frame)
 {
     rendered *r = param;
-    int x = ZT_OBS_WIDTH / 2, y = ZT_OBS_HEIGHT / 2;
+    int x = ZT_OBS_WIDTH / 4, y = ZT_OBS_HEIGHT / 4;
     double Y = frame->data[0][y * frame->linesize[0] + x];
     const uint8_t *uv = frame->data[1] + (y / 2) * frame->linesize[1] + (x / 2) * 2;
     double U = uv[0] - 128.0, V = uv[1] - 128.0;
@@ -205,7 +225,7 @@ static void source_shows_the_colour_and_plays_the_tone_of_a_room_stream(void)
     obs_source_t *src = make_source(""); /* the first stream in the room */
     obs_set_output_source(0, src);
     bool green = zt_obs_wait(is_green, &r, 20000);
-    printf("#   %ld frames rendered, centre rgb(%ld,%ld,%ld), audio peak %.3f over %ld blocks\n",
+    printf("#   %ld frames rendered, pixel rgb(%ld,%ld,%ld), audio peak %.3f over %ld blocks\n",
            r.frames, r.r, r.g, r.b, r.audio_peak_milli / 1000.0, r.audio_blocks);
     CHECK(green);
 
@@ -217,6 +237,68 @@ static void source_shows_the_colour_and_plays_the_tone_of_a_room_stream(void)
     obs_remove_raw_audio_callback(0, on_raw_audio, &r);
     obs_source_release(src);
     stop_publisher(pub);
+}
+
+/* ---- Every codec a room carries ---- */
+
+/* A publisher of a green picture and a tone in the given codecs; the source
+ * shows the green and plays the tone, and logs which decoders it opened
+ * (codec strings: "hev1...", "vp8", "vp09...", "av01...", "opus",
+ * "mp4a.40..."). */
+static void check_codecs(const char *stream_id, const char *sink_args, const char *video,
+                         const char *video_codec, const char *audio_codec)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    zt_obs_log_clear();
+    pid_t pub = spawn_publisher(stream_id, stream_id, sink_args, video, TONE_AUDIO);
+    rendered r = {0};
+    obs_add_raw_video_callback(NULL, on_raw_video, &r);
+    obs_add_raw_audio_callback(0, NULL, on_raw_audio, &r);
+    obs_source_t *src = make_source(stream_id);
+    obs_set_output_source(0, src);
+    uint64_t start = os_gettime_ns();
+    bool green = zt_obs_wait(is_green, &r, 30000);
+    printf("#   %s: after %.1f s, %ld frames rendered, pixel rgb(%ld,%ld,%ld), audio peak %.3f\n",
+           stream_id, (double)(os_gettime_ns() - start) / 1e9, r.frames, r.r, r.g, r.b,
+           r.audio_peak_milli / 1000.0);
+    CHECK(green);
+    char line[64];
+    snprintf(line, sizeof line, "decoding %s", video_codec);
+    CHECK(zt_obs_log_contains(line));
+    snprintf(line, sizeof line, "decoding %s", audio_codec);
+    CHECK(zt_obs_log_contains(line));
+    obs_set_output_source(0, NULL);
+    obs_remove_raw_video_callback(on_raw_video, &r);
+    obs_remove_raw_audio_callback(0, on_raw_audio, &r);
+    obs_source_release(src);
+    stop_publisher(pub);
+}
+
+static void source_decodes_h265_video(void)
+{
+    check_codecs("gst-h265", "video-codec=h265", GREEN_VIDEO(320, 240), "hev1", "opus");
+}
+
+static void source_decodes_vp8_video(void)
+{
+    check_codecs("gst-vp8", "video-codec=vp8", GREEN_VIDEO(320, 240), "vp8", "opus");
+}
+
+static void source_decodes_vp9_video(void)
+{
+    check_codecs("gst-vp9", "video-codec=vp9", GREEN_VIDEO(320, 240), "vp09", "opus");
+}
+
+/* av1enc is slow, even in real-time mode: a small picture. */
+static void source_decodes_av1_video(void)
+{
+    check_codecs("gst-av1", "video-codec=av1", GREEN_VIDEO(160, 120), "av01", "opus");
+}
+
+static void source_decodes_aac_audio(void)
+{
+    check_codecs("gst-aac", "audio-codec=aac", GREEN_VIDEO(320, 240), "avc1", "mp4a.40");
 }
 
 static bool not_listed(void *arg)
@@ -386,6 +468,11 @@ int main(void)
     server_up = zt_server_start(&srv, 0, NULL) == 0;
 
     RUN(source_shows_the_colour_and_plays_the_tone_of_a_room_stream);
+    RUN(source_decodes_h265_video);
+    RUN(source_decodes_vp8_video);
+    RUN(source_decodes_vp9_video);
+    RUN(source_decodes_av1_video);
+    RUN(source_decodes_aac_audio);
     RUN(source_stream_list_follows_the_room);
     RUN(bound_scene_gets_an_item_per_room_stream);
     RUN(source_stops_receiving_when_hidden_unless_kept_active);
