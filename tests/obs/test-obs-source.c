@@ -2,8 +2,9 @@
  * (gst-launch-1.0 with the plugin from the build tree) publishes a solid
  * colour and a tone, and the frames OBS renders with the source on its
  * output have that colour while its audio mix carries the tone, in every
- * codec a room carries (H.264, H.265, VP8, VP9, AV1; Opus, AAC); the
- * source's properties list the room's streams. */
+ * codec a room carries (H.264, H.265, VP8, VP9, AV1; Opus, AAC); a
+ * picture change and a beep captured together reach OBS with one timestamp;
+ * the source's properties list the room's streams. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <math.h>
@@ -301,6 +302,172 @@ static void source_decodes_aac_audio(void)
     check_codecs("gst-aac", "audio-codec=aac", GREEN_VIDEO(320, 240), "avc1", "mp4a.40");
 }
 
+/* ---- Audio and video on one clock ---- */
+
+/* A filter of the test's own on the source sees the video frames OBS shows
+ * and every audio block the source gives it (obs_source_output_video /
+ * _audio), with the source's timestamps: the picture turning black and a
+ * beep that the publisher captured at the same instant must get the same
+ * timestamp (within 40 ms; the publisher's two live sources start a few ms
+ * apart).  Content, not the time frames arrive, marks them, so a loaded
+ * machine only delays the test. */
+#define MAX_ONSETS 32
+
+static struct av_probe {
+    pthread_mutex_t lock;
+    uint64_t video[MAX_ONSETS], audio[MAX_ONSETS]; /* onset timestamps, ns */
+    size_t n_video, n_audio;
+    bool have_frame, bright;
+    uint64_t quiet; /* samples since the last loud one */
+} probe = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static const char *probe_get_name(void *type_data)
+{
+    (void)type_data;
+    return "A/V probe";
+}
+
+static void *probe_create(obs_data_t *settings, obs_source_t *source)
+{
+    (void)settings;
+    return source;
+}
+
+static void probe_destroy(void *data)
+{
+    (void)data;
+}
+
+/* A bright to dark change of the picture's centre. */
+static struct obs_source_frame *probe_video(void *data, struct obs_source_frame *frame)
+{
+    (void)data;
+    if (frame->format != VIDEO_FORMAT_I420 && frame->format != VIDEO_FORMAT_NV12)
+        return frame;
+    uint8_t y = frame->data[0][(frame->height / 2) * frame->linesize[0] + frame->width / 2];
+    pthread_mutex_lock(&probe.lock);
+    bool bright = y > 128;
+    if (probe.have_frame && !bright && probe.bright && probe.n_video < MAX_ONSETS)
+        probe.video[probe.n_video++] = frame->timestamp;
+    probe.have_frame = true;
+    probe.bright = bright;
+    pthread_mutex_unlock(&probe.lock);
+    return frame;
+}
+
+/* The first loud sample after half a second of quiet (float, OBS's rate). */
+static struct obs_audio_data *probe_audio(void *data, struct obs_audio_data *audio)
+{
+    (void)data;
+    struct obs_audio_info oai;
+    const float *s = (const float *)audio->data[0];
+    if (!s || !obs_get_audio_info(&oai))
+        return audio;
+    pthread_mutex_lock(&probe.lock);
+    for (uint32_t i = 0; i < audio->frames; i++) {
+        if (fabsf(s[i]) < 0.1f) {
+            probe.quiet++;
+            continue;
+        }
+        if (probe.quiet >= oai.samples_per_sec / 2 && probe.n_audio < MAX_ONSETS)
+            probe.audio[probe.n_audio++] =
+                audio->timestamp + (uint64_t)i * 1000000000ull / oai.samples_per_sec;
+        probe.quiet = 0;
+    }
+    pthread_mutex_unlock(&probe.lock);
+    return audio;
+}
+
+static struct obs_source_info probe_info = {
+    .id = "zego_test_av_probe",
+    .type = OBS_SOURCE_TYPE_FILTER,
+    .output_flags = OBS_SOURCE_ASYNC_VIDEO | OBS_SOURCE_AUDIO,
+    .get_name = probe_get_name,
+    .create = probe_create,
+    .destroy = probe_destroy,
+    .filter_video = probe_video,
+    .filter_audio = probe_audio,
+};
+
+static bool enough_onsets(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&probe.lock);
+    bool enough = probe.n_video >= 3 && probe.n_audio >= 3;
+    pthread_mutex_unlock(&probe.lock);
+    return enough;
+}
+
+static int64_t nearest(const uint64_t *ts, size_t n, uint64_t t)
+{
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        int64_t d = (int64_t)(t - ts[i]);
+        if (llabs(d) < llabs(best))
+            best = d;
+    }
+    return best;
+}
+
+/* How far a duration is from a multiple of 2 s (an onset may be missed). */
+static uint64_t off_2s(uint64_t ns)
+{
+    uint64_t r = ns % 2000000000;
+    return r < 1000000000 ? r : 2000000000 - r;
+}
+
+/* The publisher's picture turns black on every even second of its running
+ * time (blink at 1 frame/s: white on odd seconds, black on even ones) and it
+ * beeps (a 1 kHz tick every 2 s from 0; buffers of 1 ms, as audiotestsrc
+ * starts a tick one buffer early) at the same capture times. */
+static void source_gives_obs_audio_and_video_on_one_clock(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    pthread_mutex_lock(&probe.lock);
+    probe.n_video = probe.n_audio = 0;
+    probe.have_frame = false;
+    probe.quiet = 0;
+    pthread_mutex_unlock(&probe.lock);
+    pid_t pub = spawn_publisher(
+        "gst-sync", "gst-user-sync", "",
+        "videotestsrc is-live=true pattern=blink ! "
+        "video/x-raw,width=160,height=120,framerate=1/1",
+        "audiotestsrc is-live=true samplesperbuffer=48 wave=ticks freq=1000 "
+        "sine-periods-per-tick=40 tick-interval=2000000000 volume=0.8 ! audio/x-raw,rate=48000");
+    obs_source_t *src = make_source("gst-sync");
+    obs_source_t *filter = obs_source_create_private("zego_test_av_probe", "A/V probe", NULL);
+    obs_source_filter_add(src, filter);
+    obs_set_output_source(0, src);
+    CHECK(zt_obs_wait(enough_onsets, NULL, 30000));
+
+    pthread_mutex_lock(&probe.lock);
+    size_t pairs = 0, off = 0;
+    for (size_t i = 0; i < probe.n_video; i++) {
+        int64_t d = nearest(probe.audio, probe.n_audio, probe.video[i]);
+        printf("#   black at %.3f s: nearest beep %+.1f ms\n", probe.video[i] / 1e9, d / 1e6);
+        if (llabs(d) > 1000000000)
+            continue; /* before the first or after the last beep seen */
+        pairs++;
+        if (llabs(d) > 40000000)
+            off++;
+    }
+    /* The publisher's 2 s between onsets, not when frames arrived. */
+    for (size_t i = 1; i < probe.n_video; i++)
+        CHECK(off_2s(probe.video[i] - probe.video[i - 1]) < 1000000);
+    for (size_t i = 1; i < probe.n_audio; i++)
+        CHECK(off_2s(probe.audio[i] - probe.audio[i - 1]) < 5000000);
+    pthread_mutex_unlock(&probe.lock);
+    CHECK(pairs >= 3);
+    CHECK(off == 0);
+
+    obs_set_output_source(0, NULL);
+    obs_source_filter_remove(src, filter);
+    obs_source_release(filter);
+    obs_source_release(src);
+    stop_publisher(pub);
+}
+
 static bool not_listed(void *arg)
 {
     list_wait *w = arg;
@@ -466,6 +633,7 @@ int main(void)
         return 1;
     }
     server_up = zt_server_start(&srv, 0, NULL) == 0;
+    obs_register_source(&probe_info);
 
     RUN(source_shows_the_colour_and_plays_the_tone_of_a_room_stream);
     RUN(source_decodes_h265_video);
@@ -473,6 +641,7 @@ int main(void)
     RUN(source_decodes_vp9_video);
     RUN(source_decodes_av1_video);
     RUN(source_decodes_aac_audio);
+    RUN(source_gives_obs_audio_and_video_on_one_clock);
     RUN(source_stream_list_follows_the_room);
     RUN(bound_scene_gets_an_item_per_room_stream);
     RUN(source_stops_receiving_when_hidden_unless_kept_active);
