@@ -617,6 +617,140 @@ static void bound_scene_gets_an_item_per_room_stream(void)
     obs_scene_release(scene);
 }
 
+/* ---- A scene collection loaded with a bound scene ---- */
+
+typedef struct tagged_items {
+    const char *streams[8]; /* the tags found */
+    obs_sceneitem_t *items[8];
+    size_t n, untagged;
+} tagged_items;
+
+static bool list_items(obs_scene_t *scene, obs_sceneitem_t *item, void *param)
+{
+    (void)scene;
+    tagged_items *t = param;
+    obs_data_t *priv = obs_sceneitem_get_private_settings(item);
+    const char *stream = obs_data_get_string(priv, "zego_binding_stream");
+    if (!*stream) {
+        t->untagged++;
+    } else if (t->n < 8) {
+        /* The tag's string lives as long as the item's private settings. */
+        t->streams[t->n] = stream;
+        t->items[t->n++] = item;
+    }
+    obs_data_release(priv);
+    return true;
+}
+
+static obs_sceneitem_t *tagged_item(obs_scene_t *scene, const char *stream_id)
+{
+    tagged_items t = {0};
+    obs_scene_enum_items(scene, list_items, &t);
+    for (size_t i = 0; i < t.n; i++)
+        if (strcmp(t.streams[i], stream_id) == 0)
+            return t.items[i];
+    return NULL;
+}
+
+typedef struct reconciled_wait {
+    obs_scene_t *scene;
+    const char *present[2], *absent;
+} reconciled_wait;
+
+static bool reconciled(void *arg)
+{
+    reconciled_wait *w = arg;
+    tagged_items t = {0};
+    obs_scene_enum_items(w->scene, list_items, &t);
+    if (t.n != 2 || t.untagged != 1 || tagged_item(w->scene, w->absent))
+        return false;
+    return tagged_item(w->scene, w->present[0]) && tagged_item(w->scene, w->present[1]);
+}
+
+static obs_sceneitem_t *add_tagged(obs_scene_t *scene, const char *name, const char *stream_id)
+{
+    obs_data_t *s = obs_data_create();
+    obs_data_set_string(s, "server", srv.url);
+    obs_data_set_int(s, "app_id", APP);
+    obs_data_set_string(s, "room_id", ROOM);
+    obs_data_set_string(s, "user_id", "obs-binder");
+    obs_data_set_string(s, "stream_id", stream_id);
+    obs_source_t *src = obs_source_create("zego_source", name, s, NULL);
+    obs_data_release(s);
+    obs_sceneitem_t *item = obs_scene_add(scene, src);
+    obs_source_release(src);
+    obs_data_t *priv = obs_sceneitem_get_private_settings(item);
+    obs_data_set_string(priv, "zego_binding_stream", stream_id);
+    obs_data_release(priv);
+    return item;
+}
+
+/* What a loaded scene collection holds: a scene with the binding stored in
+ * its private settings, items the binding had added for the streams of the
+ * time (tagged), and an item of the user's.  Reconciling with the room as it
+ * is now removes the item of a stream that went, keeps the one of a stream
+ * still there, adds one for a new stream, leaves the user's alone, and the
+ * binding goes on following the room. */
+static void loaded_bound_scene_is_reconciled_with_the_room(void)
+{
+    if (!server_up)
+        return (void)SKIP("no server");
+    pid_t kept = start_publisher("gst-kept", "gst-user-kept");
+    pid_t added = start_publisher("gst-new", "gst-user-new");
+
+    obs_scene_t *scene = obs_scene_create("reloaded scene");
+    obs_data_t *room = obs_data_create();
+    obs_data_set_string(room, "server", srv.url);
+    obs_data_set_int(room, "app_id", APP);
+    obs_data_set_string(room, "room_id", ROOM);
+    obs_data_set_string(room, "user_id", "obs-binder");
+    obs_data_t *priv = obs_source_get_private_settings(obs_scene_get_source(scene));
+    obs_data_set_obj(priv, "zego_binding", room);
+    obs_data_release(priv);
+    obs_data_release(room);
+    obs_scene_t *users = obs_scene_create("user's nested scene");
+    obs_scene_add(scene, obs_scene_get_source(users));
+    add_tagged(scene, "stale room stream", "gst-gone");
+    obs_sceneitem_t *kept_item = add_tagged(scene, "kept room stream", "gst-kept");
+
+    /* Both publishers are in the room before the reconcile runs. */
+    obs_source_t *watcher = make_source("gst-new");
+    list_wait lw = {watcher, "gst-kept"};
+    CHECK(zt_obs_wait(stream_listed, &lw, 15000));
+    lw.stream_id = "gst-new";
+    CHECK(zt_obs_wait(stream_listed, &lw, 15000));
+    obs_source_release(watcher);
+
+    calldata_t cd = {0};
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_restore_bindings", &cd));
+    calldata_free(&cd);
+    reconciled_wait w = {scene, {"gst-kept", "gst-new"}, "gst-gone"};
+    bool ok = zt_obs_wait(reconciled, &w, 15000);
+    CHECK(ok);
+    if (!ok) {
+        tagged_items t = {0};
+        obs_scene_enum_items(scene, list_items, &t);
+        for (size_t i = 0; i < t.n; i++)
+            printf("#   tagged item for '%s'\n", t.streams[i]);
+        printf("#   %zu untagged items\n", t.untagged);
+    }
+    CHECK(tagged_item(scene, "gst-kept") == kept_item);
+
+    /* Bound again: a stream that goes takes its item along. */
+    stop_publisher(added);
+    scene_wait gone = {scene, 1};
+    CHECK(zt_obs_wait(has_items, &gone, 15000));
+
+    cd = (calldata_t){0};
+    calldata_set_string(&cd, "scene", "reloaded scene");
+    CHECK(proc_handler_call(obs_get_proc_handler(), "zego_unbind_scene", &cd));
+    calldata_free(&cd);
+    zt_obs_pump(200);
+    stop_publisher(kept);
+    obs_scene_release(users);
+    obs_scene_release(scene);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -644,6 +778,7 @@ int main(void)
     RUN(source_gives_obs_audio_and_video_on_one_clock);
     RUN(source_stream_list_follows_the_room);
     RUN(bound_scene_gets_an_item_per_room_stream);
+    RUN(loaded_bound_scene_is_reconciled_with_the_room);
     RUN(source_stops_receiving_when_hidden_unless_kept_active);
     RUN(source_clears_when_the_stream_ends_and_resumes_when_it_returns);
 
