@@ -308,9 +308,8 @@ static void source_decodes_aac_audio(void)
  * and every audio block the source gives it (obs_source_output_video /
  * _audio), with the source's timestamps: the picture turning black and a
  * beep that the publisher captured at the same instant must get the same
- * timestamp (within 40 ms; the publisher's two live sources start a few ms
- * apart).  Content, not the time frames arrive, marks them, so a loaded
- * machine only delays the test. */
+ * timestamp, within 40 ms.  Content, not the time frames arrive, marks them,
+ * so a loaded machine only delays the test. */
 #define MAX_ONSETS 32
 
 static struct av_probe {
@@ -418,8 +417,11 @@ static uint64_t off_2s(uint64_t ns)
 
 /* The publisher's picture turns black on every even second of its running
  * time (blink at 1 frame/s: white on odd seconds, black on even ones) and it
- * beeps (a 1 kHz tick every 2 s from 0; buffers of 1 ms, as audiotestsrc
- * starts a tick one buffer early) at the same capture times. */
+ * beeps (a 1 kHz tick every 2 s) at the same capture times.  Its sources are
+ * not live but paced by identity sync=true, so both tracks' timestamps start
+ * at exactly 0 (live sources stamp their first buffer with the moment each
+ * started); audiotestsrc starts a tick one buffer early, hence buffers of
+ * 1 ms: the beep is captured 1 ms before the picture changes. */
 static void source_gives_obs_audio_and_video_on_one_clock(void)
 {
     if (!server_up)
@@ -431,10 +433,10 @@ static void source_gives_obs_audio_and_video_on_one_clock(void)
     pthread_mutex_unlock(&probe.lock);
     pid_t pub = spawn_publisher(
         "gst-sync", "gst-user-sync", "",
-        "videotestsrc is-live=true pattern=blink ! "
-        "video/x-raw,width=160,height=120,framerate=1/1",
-        "audiotestsrc is-live=true samplesperbuffer=48 wave=ticks freq=1000 "
-        "sine-periods-per-tick=40 tick-interval=2000000000 volume=0.8 ! audio/x-raw,rate=48000");
+        "videotestsrc pattern=blink ! video/x-raw,width=160,height=120,framerate=1/1 ! "
+        "identity sync=true",
+        "audiotestsrc samplesperbuffer=48 wave=ticks freq=1000 sine-periods-per-tick=40 "
+        "tick-interval=2000000000 volume=0.8 ! audio/x-raw,rate=48000 ! identity sync=true");
     obs_source_t *src = make_source("gst-sync");
     obs_source_t *filter = obs_source_create_private("zego_test_av_probe", "A/V probe", NULL);
     obs_source_filter_add(src, filter);
