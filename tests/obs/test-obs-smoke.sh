@@ -96,7 +96,6 @@ while [ $i -lt 180 ]; do
     sleep 0.5
     i=$((i + 1))
 done
-sleep 2
 ws_ok=0 list_ok=0 keys_ok=0 trigger_ok=0 profiles_ok=0
 python3 "$here/obs-websocket-output.py" "$ws_port" "$server_port" zego-room && ws_ok=1
 python3 "$here/obs-frontend.py" list "$ws_port" && list_ok=1
