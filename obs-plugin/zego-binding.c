@@ -14,7 +14,9 @@
  * without the frontend):
  *   zego_bind_scene(in string scene, in string settings): settings is the
  *       JSON of the room settings (server, app_id, room_id, user_id...)
- *   zego_unbind_scene(in string scene) */
+ *   zego_unbind_scene(in string scene)
+ *   zego_restore_bindings(): what loading a scene collection does: restarts
+ *       the bindings stored in the current scenes and reconciles their items */
 #include <pthread.h>
 #include <string.h>
 
@@ -415,10 +417,17 @@ static void proc_unbind(void *data, calldata_t *cd)
         zobs_binding_unbind(scene, true);
 }
 
+static void proc_restore(void *data, calldata_t *cd)
+{
+    (void)data, (void)cd;
+    zobs_binding_restore_all();
+}
+
 void zobs_binding_init(void)
 {
     proc_handler_t *ph = obs_get_proc_handler();
     proc_handler_add(ph, "void zego_bind_scene(in string scene, in string settings, out bool ok)",
                      proc_bind, NULL);
     proc_handler_add(ph, "void zego_unbind_scene(in string scene)", proc_unbind, NULL);
+    proc_handler_add(ph, "void zego_restore_bindings()", proc_restore, NULL);
 }

@@ -5,7 +5,8 @@
 
 #include "zego-obs.h"
 
-/* Registers the proc handlers zego_bind_scene / zego_unbind_scene. */
+/* Registers the proc handlers zego_bind_scene, zego_unbind_scene and
+ * zego_restore_bindings. */
 void zobs_binding_init(void);
 
 /* Binds a scene (by name) to the room of the settings, and stores the

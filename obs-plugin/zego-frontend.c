@@ -3,8 +3,11 @@
  * start, stop, binding the current scene to the room) and two hotkeys.  The
  * settings dialog is the properties dialog of a private settings source whose
  * properties are the output's; they are saved in the profile (section
- * ZegoRoom of basic.ini), with the hotkeys.  The output is one named
- * "zego-room", so obs-websocket's StartOutput/StopOutput find it by name. */
+ * ZegoRoom of basic.ini) when changed, when the profile changes and when OBS
+ * exits, with the hotkeys' bindings (section Hotkeys, where OBS's settings
+ * dialog writes them).  The output is one named "zego-room", so
+ * obs-websocket's StartOutput/StopOutput find it by name, and the hotkeys
+ * are zego_room.start and zego_room.stop (TriggerHotkeyByName). */
 #include <obs-frontend-api.h>
 #include <util/config-file.h>
 
@@ -13,6 +16,8 @@
 #define OUTPUT_NAME     "zego-room"
 #define CONFIG_SECTION  "ZegoRoom"
 #define SETTINGS_SOURCE "zego_output_settings"
+#define HOTKEY_START    "zego_room.start"
+#define HOTKEY_STOP     "zego_room.stop"
 
 static obs_output_t *output;
 static obs_source_t *settings_source;
@@ -21,6 +26,33 @@ static bool frontend_present;
 static bool loading; /* settings are being loaded: do not save them back */
 
 /* ---- Profile ---- */
+
+/* OBS's Settings > Hotkeys stores a frontend hotkey's bindings in the
+ * profile as [Hotkeys] NAME={"bindings": [...]}, but loads only its own
+ * hotkeys from there: the module loads its two.  Earlier versions kept them
+ * as [ZegoRoom] Hotkeys={"start": [...], "stop": [...]}, still read when the
+ * former is missing. */
+static obs_data_array_t *load_bindings(config_t *cfg, const char *name, const char *legacy_key)
+{
+    const char *json = config_get_string(cfg, "Hotkeys", name);
+    const char *key = "bindings";
+    if (!json || !*json) {
+        json = config_get_string(cfg, CONFIG_SECTION, "Hotkeys");
+        key = legacy_key;
+    }
+    obs_data_t *d = json && *json ? obs_data_create_from_json(json) : NULL;
+    obs_data_array_t *bindings = d ? obs_data_get_array(d, key) : NULL;
+    obs_data_release(d);
+    return bindings;
+}
+
+static void save_bindings(config_t *cfg, const char *name, obs_data_array_t *bindings)
+{
+    obs_data_t *d = obs_data_create();
+    obs_data_set_array(d, "bindings", bindings);
+    config_set_string(cfg, "Hotkeys", name, obs_data_get_json(d));
+    obs_data_release(d);
+}
 
 static void save_settings(void)
 {
@@ -32,37 +64,44 @@ static void save_settings(void)
     obs_data_release(s);
     obs_data_array_t *start = NULL, *stop = NULL;
     obs_hotkey_pair_save(hotkeys, &start, &stop);
-    obs_data_t *hk = obs_data_create();
-    obs_data_set_array(hk, "start", start);
-    obs_data_set_array(hk, "stop", stop);
-    config_set_string(cfg, CONFIG_SECTION, "Hotkeys", obs_data_get_json(hk));
-    obs_data_release(hk);
+    save_bindings(cfg, HOTKEY_START, start);
+    save_bindings(cfg, HOTKEY_STOP, stop);
+    config_remove_value(cfg, CONFIG_SECTION, "Hotkeys");
     obs_data_array_release(start);
     obs_data_array_release(stop);
     config_save_safe(cfg, "tmp", NULL);
 }
 
+/* Replaces (not merges) the settings and hotkeys with the profile's: a
+ * profile without them gets the defaults and no bindings, not the ones of
+ * the profile before. */
 static void load_settings(void)
 {
     config_t *cfg = obs_frontend_get_profile_config();
     const char *json = cfg ? config_get_string(cfg, CONFIG_SECTION, "Settings") : NULL;
     obs_data_t *s = json && *json ? obs_data_create_from_json(json) : obs_data_create();
     loading = true;
+    obs_data_t *cur = obs_output_get_settings(output);
+    obs_data_clear(cur);
+    obs_data_release(cur);
     obs_output_update(output, s);
+    cur = obs_source_get_settings(settings_source);
+    obs_data_clear(cur);
+    obs_data_release(cur);
     obs_source_update(settings_source, s);
     loading = false;
     obs_data_release(s);
 
-    json = cfg ? config_get_string(cfg, CONFIG_SECTION, "Hotkeys") : NULL;
-    obs_data_t *hk = json && *json ? obs_data_create_from_json(json) : NULL;
-    if (hk) {
-        obs_data_array_t *start = obs_data_get_array(hk, "start");
-        obs_data_array_t *stop = obs_data_get_array(hk, "stop");
-        obs_hotkey_pair_load(hotkeys, start, stop);
-        obs_data_array_release(start);
-        obs_data_array_release(stop);
-        obs_data_release(hk);
-    }
+    obs_data_array_t *start = cfg ? load_bindings(cfg, HOTKEY_START, "start") : NULL;
+    obs_data_array_t *stop = cfg ? load_bindings(cfg, HOTKEY_STOP, "stop") : NULL;
+    /* Empty, not NULL: obs_hotkey_pair_load keeps the bindings for two NULLs. */
+    if (!start)
+        start = obs_data_array_create();
+    if (!stop)
+        stop = obs_data_array_create();
+    obs_hotkey_pair_load(hotkeys, start, stop);
+    obs_data_array_release(start);
+    obs_data_array_release(stop);
 }
 
 /* ---- The settings source: its properties are the output's ---- */
@@ -107,14 +146,16 @@ static struct obs_source_info settings_source_info = {
 
 /* ---- Start, stop ---- */
 
-static void start_output(void)
+static bool start_output(void)
 {
     if (!output || obs_output_active(output))
-        return;
+        return false;
     if (!obs_output_start(output)) {
         const char *err = obs_output_get_last_error(output);
         zobs_log(LOG_WARNING, "could not start publishing: %s", err ? err : "see the log");
+        return false;
     }
+    return true;
 }
 
 static void stop_output(void)
@@ -126,10 +167,8 @@ static void stop_output(void)
 static bool hotkey_start(void *data, obs_hotkey_pair_id id, obs_hotkey_t *hotkey, bool pressed)
 {
     (void)data, (void)id, (void)hotkey;
-    if (!pressed || (output && obs_output_active(output)))
-        return false;
-    start_output();
-    return true;
+    /* Not started: the pair stays on "start". */
+    return pressed && start_output();
 }
 
 static bool hotkey_stop(void *data, obs_hotkey_pair_id id, obs_hotkey_t *hotkey, bool pressed)
@@ -197,6 +236,9 @@ static void on_frontend_event(enum obs_frontend_event event, void *data)
         load_settings();
         zobs_binding_restore_all();
         break;
+    case OBS_FRONTEND_EVENT_PROFILE_CHANGING:
+        save_settings(); /* into the profile being left */
+        break;
     case OBS_FRONTEND_EVENT_PROFILE_CHANGED:
         load_settings();
         break;
@@ -207,6 +249,7 @@ static void on_frontend_event(enum obs_frontend_event event, void *data)
         zobs_binding_unbind_all();
         break;
     case OBS_FRONTEND_EVENT_EXIT:
+        save_settings(); /* hotkeys may have changed in OBS's settings */
         stop_output();
         zobs_binding_unbind_all();
         release_objects();
@@ -226,14 +269,16 @@ void zobs_frontend_init(void)
     settings_source =
         obs_source_create_private(SETTINGS_SOURCE, obs_module_text("ZegoOutput"), NULL);
     output = obs_output_create("zego_output", OUTPUT_NAME, NULL, NULL);
-    hotkeys = obs_hotkey_pair_register_frontend("zego_room.start", obs_module_text("Hotkey.Start"),
-                                                "zego_room.stop", obs_module_text("Hotkey.Stop"),
+    hotkeys = obs_hotkey_pair_register_frontend(HOTKEY_START, obs_module_text("Hotkey.Start"),
+                                                HOTKEY_STOP, obs_module_text("Hotkey.Stop"),
                                                 hotkey_start, hotkey_stop, NULL, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Settings"), menu_settings, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Start"), menu_start, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Stop"), menu_stop, NULL);
     obs_frontend_add_tools_menu_item(obs_module_text("Menu.Bind"), menu_bind, NULL);
     obs_frontend_add_event_callback(on_frontend_event, NULL);
+    zobs_log(LOG_INFO, "Tools menu: 4 entries; hotkeys %s, %s; output '%s'", HOTKEY_START,
+             HOTKEY_STOP, OUTPUT_NAME);
 }
 
 void zobs_frontend_shutdown(void)

@@ -30,6 +30,12 @@ static size_t n_tasks;
 static pthread_t main_thread;
 static Display *display;
 
+/* The log lines since the last zt_obs_log_clear (the newest kept when full). */
+#define LOG_KEEP 256
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *log_lines[LOG_KEEP];
+static size_t next_log_line;
+
 static void deadline_in(struct timespec *ts, int ms)
 {
     clock_gettime(CLOCK_REALTIME, ts);
@@ -136,12 +142,38 @@ static void log_handler(int level, const char *format, va_list args, void *param
         return;
     char line[4096];
     vsnprintf(line, sizeof line, format, args);
+    pthread_mutex_lock(&log_lock);
+    free(log_lines[next_log_line]);
+    log_lines[next_log_line] = strdup(line);
+    next_log_line = (next_log_line + 1) % LOG_KEEP;
+    pthread_mutex_unlock(&log_lock);
     fprintf(stderr, "%s: %s\n",
             level == LOG_ERROR     ? "error"
             : level == LOG_WARNING ? "warning"
             : level == LOG_INFO    ? "info"
                                    : "debug",
             line);
+}
+
+void zt_obs_log_clear(void)
+{
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; i < LOG_KEEP; i++) {
+        free(log_lines[i]);
+        log_lines[i] = NULL;
+    }
+    next_log_line = 0;
+    pthread_mutex_unlock(&log_lock);
+}
+
+bool zt_obs_log_contains(const char *needle)
+{
+    bool found = false;
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; i < LOG_KEEP && !found; i++)
+        found = log_lines[i] && strstr(log_lines[i], needle);
+    pthread_mutex_unlock(&log_lock);
+    return found;
 }
 
 bool zt_obs_start(void)
@@ -220,5 +252,6 @@ long zt_obs_stop(void)
         XCloseDisplay(display);
         display = NULL;
     }
+    zt_obs_log_clear();
     return leaks;
 }

@@ -27,6 +27,11 @@ void zt_obs_pump(int ms);
 /* Runs UI tasks until cond(arg) is true or ms pass; returns cond's value. */
 bool zt_obs_wait(bool (*cond)(void *arg), void *arg, int ms);
 
+/* The log lines of INFO and above (and DEBUG with $ZT_OBS_DEBUG) are kept,
+ * the newest 256, until cleared: a test can check what a module logged. */
+void zt_obs_log_clear(void);
+bool zt_obs_log_contains(const char *needle);
+
 /* Shuts libobs down; returns the number of blocks libobs still has
  * allocated (0 when nothing leaked). */
 long zt_obs_stop(void);

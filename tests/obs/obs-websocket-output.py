@@ -84,11 +84,29 @@ class WebSocket:
 
 
 def request(ws, rtype, data):
+    """The request's status; with its response data as "data"."""
     ws.send({"op": 6, "d": {"requestType": rtype, "requestId": rtype, "requestData": data}})
     while True:
         msg = ws.recv()
         if msg.get("op") == 7 and msg["d"].get("requestId") == rtype:
-            return msg["d"]["requestStatus"]
+            status = dict(msg["d"]["requestStatus"])
+            status["data"] = msg["d"].get("responseData") or {}
+            return status
+
+
+def connect(ws_port):
+    """An identified connection, or None."""
+    ws = WebSocket(ws_port)
+    ws.sock.settimeout(15)
+    hello = ws.recv()
+    if hello.get("op") != 0:
+        log("no Hello: %r" % hello)
+        return None
+    ws.send({"op": 1, "d": {"rpcVersion": 1}})
+    if ws.recv().get("op") != 2:
+        log("not identified")
+        return None
+    return ws
 
 
 def publishers(server_port):
@@ -110,15 +128,8 @@ def wait_publishers(server_port, want, seconds):
 
 def main():
     ws_port, server_port, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    ws = WebSocket(ws_port)
-    ws.sock.settimeout(15)
-    hello = ws.recv()
-    if hello.get("op") != 0:
-        log("no Hello: %r" % hello)
-        return 1
-    ws.send({"op": 1, "d": {"rpcVersion": 1}})
-    if ws.recv().get("op") != 2:
-        log("not identified")
+    ws = connect(ws_port)
+    if not ws:
         return 1
     status = request(ws, "StartOutput", {"outputName": name})
     if not status.get("result"):
