@@ -36,12 +36,10 @@ struct binding {
     uint32_t handler_id;
 
     pthread_mutex_t lock; /* the fields below */
-    char streams[MAX_STREAMS][ZEGO_STREAM_ID_SIZE];
-    size_t n_streams;
-    bool known;       /* the room's list is known (logged in once) */
-    bool sync_queued; /* a sync task is waiting */
-    bool dead;        /* unbound: pending tasks do nothing and free it */
-    long refs;        /* 1 for the table + 1 per queued task */
+    bool known;           /* the room's list is known (logged in once) */
+    bool sync_queued;     /* a sync task is waiting */
+    bool dead;            /* unbound: pending tasks do nothing and free it */
+    long refs;            /* 1 for the table + 1 per queued task */
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -141,13 +139,25 @@ static void add_item(struct binding *b, obs_scene_t *scene, const char *stream_i
 static void sync_task(void *param)
 {
     struct binding *b = param;
+    /* The engine's list, not one built from events: from CONNECTED on it is
+     * the room's, so a sync that runs between the CONNECTED event and the
+     * stream events that follow it does not take the streams for gone.  The
+     * engine stays while the binding is not dead (binding_stop marks it dead
+     * first, under the lock held here). */
+    zego_stream *room_list = bmalloc(MAX_STREAMS * sizeof *room_list);
+    char(*streams)[ZEGO_STREAM_ID_SIZE] = bmalloc(MAX_STREAMS * sizeof *streams);
+    size_t n = 0;
     pthread_mutex_lock(&b->lock);
     b->sync_queued = false;
-    bool run = !b->dead && b->known;
-    char streams[MAX_STREAMS][ZEGO_STREAM_ID_SIZE];
-    size_t n = b->n_streams;
-    memcpy(streams, b->streams, sizeof streams);
+    bool run = !b->dead && b->known && b->engine;
+    if (run) {
+        size_t all = zego_engine_get_streams(b->engine, room_list, MAX_STREAMS);
+        for (size_t i = 0; i < all && i < MAX_STREAMS; i++)
+            if (!zego_engine_is_own_stream(b->engine, &room_list[i]))
+                snprintf(streams[n++], sizeof streams[0], "%s", room_list[i].stream_id);
+    }
     pthread_mutex_unlock(&b->lock);
+    bfree(room_list);
 
     obs_scene_t *scene = run ? obs_get_scene_by_name(b->scene_name) : NULL;
     if (scene) {
@@ -182,6 +192,7 @@ static void sync_task(void *param)
             obs_sceneitem_release(it.item[i]);
         obs_scene_release(scene);
     }
+    bfree(streams);
     binding_unref(b);
 }
 
@@ -215,23 +226,9 @@ static void on_streams(zego_engine *engine, const char *room_id, zego_update_typ
                        zego_delete_reason reason, const zego_stream *streams, size_t n,
                        void *user_data)
 {
-    (void)room_id, (void)reason;
+    (void)engine, (void)room_id, (void)type, (void)reason, (void)streams, (void)n;
     struct binding *b = user_data;
     pthread_mutex_lock(&b->lock);
-    for (size_t i = 0; i < n; i++) {
-        if (zego_engine_is_own_stream(engine, &streams[i]))
-            continue;
-        size_t j = 0;
-        while (j < b->n_streams && strcmp(b->streams[j], streams[i].stream_id) != 0)
-            j++;
-        if (type == ZEGO_UPDATE_ADD && j == b->n_streams && j < MAX_STREAMS) {
-            snprintf(b->streams[j], sizeof b->streams[j], "%s", streams[i].stream_id);
-            b->n_streams++;
-        } else if (type == ZEGO_UPDATE_DELETE && j < b->n_streams) {
-            b->n_streams--;
-            memcpy(b->streams[j], b->streams[b->n_streams], sizeof b->streams[j]);
-        }
-    }
     queue_sync_locked(b);
     pthread_mutex_unlock(&b->lock);
 }
@@ -248,13 +245,14 @@ static struct binding **find_slot(const char *scene_name)
 
 static void binding_stop(struct binding *b)
 {
+    /* Dead first: a sync task that runs now leaves the engine alone. */
+    pthread_mutex_lock(&b->lock);
+    b->dead = true;
+    pthread_mutex_unlock(&b->lock);
     if (b->handler_id)
         zego_engine_remove_handler(b->engine, b->handler_id);
     if (b->engine)
         zego_session_release(b->engine);
-    pthread_mutex_lock(&b->lock);
-    b->dead = true;
-    pthread_mutex_unlock(&b->lock);
     binding_unref(b);
 }
 

@@ -226,8 +226,9 @@ struct zego_engine {
     bool shared; /* handed out by the session registry */
 
     pthread_mutex_t lock;
-    bool ctx_alive; /* under lock: lws_cancel_service is still allowed */
-    bool stop;      /* under lock: destroy was called */
+    pthread_mutex_t lists_lock; /* streams, users: written by the engine thread only */
+    bool ctx_alive;             /* under lock: lws_cancel_service is still allowed */
+    bool stop;                  /* under lock: destroy was called */
     struct cmd *cmd_head, *cmd_tail;
     size_t n_cmds;
     struct publisher *pubs[MAX_PUBLISHERS];
@@ -644,14 +645,18 @@ static uint32_t send_request(zego_engine *e, zego_msg *m, const struct pending *
 
 /* ---- Room lists ---- */
 
+/* The engine thread alone changes the lists, under lists_lock, so that
+ * zego_engine_get_streams() may read them from any thread. */
 static void room_lists_clear(zego_engine *e)
 {
+    pthread_mutex_lock(&e->lists_lock);
     free(e->streams);
     e->streams = NULL;
     e->n_streams = 0;
     free(e->users);
     e->users = NULL;
     e->n_users = 0;
+    pthread_mutex_unlock(&e->lists_lock);
 }
 
 static zego_stream *stream_find(zego_engine *e, const char *stream_id)
@@ -672,119 +677,135 @@ static zego_user *user_find(zego_engine *e, const char *user_id)
 
 static void stream_put(zego_engine *e, const zego_stream *s)
 {
+    pthread_mutex_lock(&e->lists_lock);
     zego_stream *have = stream_find(e, s->stream_id);
     if (have) {
         *have = *s;
-        return;
+    } else if (e->n_streams < MAX_ROOM_ENTRIES) {
+        zego_stream *n = realloc(e->streams, (e->n_streams + 1) * sizeof *n);
+        if (n) {
+            e->streams = n;
+            e->streams[e->n_streams++] = *s;
+        }
     }
-    if (e->n_streams >= MAX_ROOM_ENTRIES)
-        return;
-    zego_stream *n = realloc(e->streams, (e->n_streams + 1) * sizeof *n);
-    if (!n)
-        return;
-    e->streams = n;
-    e->streams[e->n_streams++] = *s;
+    pthread_mutex_unlock(&e->lists_lock);
 }
 
 static void stream_remove(zego_engine *e, const char *stream_id)
 {
+    pthread_mutex_lock(&e->lists_lock);
     zego_stream *s = stream_find(e, stream_id);
     if (s)
         *s = e->streams[--e->n_streams];
+    pthread_mutex_unlock(&e->lists_lock);
 }
 
 static void user_put(zego_engine *e, const zego_user *u)
 {
+    pthread_mutex_lock(&e->lists_lock);
     zego_user *have = user_find(e, u->user_id);
     if (have) {
         *have = *u;
-        return;
+    } else if (e->n_users < MAX_ROOM_ENTRIES) {
+        zego_user *n = realloc(e->users, (e->n_users + 1) * sizeof *n);
+        if (n) {
+            e->users = n;
+            e->users[e->n_users++] = *u;
+        }
     }
-    if (e->n_users >= MAX_ROOM_ENTRIES)
-        return;
-    zego_user *n = realloc(e->users, (e->n_users + 1) * sizeof *n);
-    if (!n)
-        return;
-    e->users = n;
-    e->users[e->n_users++] = *u;
+    pthread_mutex_unlock(&e->lists_lock);
 }
 
 static void user_remove(zego_engine *e, const char *user_id)
 {
+    pthread_mutex_lock(&e->lists_lock);
     zego_user *u = user_find(e, user_id);
     if (u)
         *u = e->users[--e->n_users];
+    pthread_mutex_unlock(&e->lists_lock);
 }
 
-/* Brings the room lists to what a login reply says and tells the handlers
- * the differences: events missed while away are not replayed by the server. */
-static void room_reconcile(zego_engine *e, const zego_login_reply *r)
+/* What a login reply changed in the room lists, to tell the handlers. */
+struct room_diff {
+    zego_stream *add, *del, *extra;
+    size_t n_add, n_del, n_extra;
+    zego_user *uadd, *udel;
+    size_t nu_add, nu_del;
+};
+
+/* Brings the room lists to what a login reply says; *d gets the differences
+ * (events missed while away are not replayed by the server).  The lists are
+ * right before the room turns CONNECTED, the handlers are told after it. */
+static void room_reconcile(zego_engine *e, const zego_login_reply *r, struct room_diff *d)
 {
-    const char *room = e->room.room_id;
-    size_t n_add = 0, n_del = 0, n_extra = 0;
-    zego_stream *add = calloc(r->n_streams + 1, sizeof *add);
-    zego_stream *del = calloc(e->n_streams + 1, sizeof *del);
-    zego_stream *extra = calloc(r->n_streams + 1, sizeof *extra);
-    if (!add || !del || !extra)
-        goto out;
+    memset(d, 0, sizeof *d);
+    d->add = calloc(r->n_streams + 1, sizeof *d->add);
+    d->del = calloc(e->n_streams + 1, sizeof *d->del);
+    d->extra = calloc(r->n_streams + 1, sizeof *d->extra);
+    if (!d->add || !d->del || !d->extra)
+        return;
     for (size_t i = 0; i < e->n_streams; i++) {
         bool still = false;
         for (size_t j = 0; j < r->n_streams && !still; j++)
             still = strcmp(e->streams[i].stream_id, r->streams[j].stream_id) == 0 &&
                     strcmp(e->streams[i].user_id, r->streams[j].user_id) == 0;
         if (!still)
-            del[n_del++] = e->streams[i];
+            d->del[d->n_del++] = e->streams[i];
     }
     for (size_t j = 0; j < r->n_streams; j++) {
         zego_stream *have = stream_find(e, r->streams[j].stream_id);
         if (!have || strcmp(have->user_id, r->streams[j].user_id) != 0)
-            add[n_add++] = r->streams[j];
+            d->add[d->n_add++] = r->streams[j];
         else if (strcmp(have->extra_info, r->streams[j].extra_info) != 0)
-            extra[n_extra++] = r->streams[j];
+            d->extra[d->n_extra++] = r->streams[j];
     }
-    for (size_t i = 0; i < n_del; i++)
-        stream_remove(e, del[i].stream_id);
+    for (size_t i = 0; i < d->n_del; i++)
+        stream_remove(e, d->del[i].stream_id);
     for (size_t j = 0; j < r->n_streams; j++)
         stream_put(e, &r->streams[j]);
-    /* The reason of a delete learned this way is not known. */
-    if (n_del)
-        EMIT(e, room_stream_update, room, ZEGO_UPDATE_DELETE, ZEGO_REASON_NONE, del, n_del);
-    if (n_add)
-        EMIT(e, room_stream_update, room, ZEGO_UPDATE_ADD, ZEGO_REASON_NONE, add, n_add);
-    if (n_extra)
-        EMIT(e, room_stream_extra_info_update, room, extra, n_extra);
 
-    if (e->room.user_update) {
-        zego_user *uadd = calloc(r->n_users + 1, sizeof *uadd);
-        zego_user *udel = calloc(e->n_users + 1, sizeof *udel);
-        size_t nu_add = 0, nu_del = 0;
-        if (uadd && udel) {
-            for (size_t i = 0; i < e->n_users; i++) {
-                bool still = false;
-                for (size_t j = 0; j < r->n_users && !still; j++)
-                    still = strcmp(e->users[i].user_id, r->users[j].user_id) == 0;
-                if (!still)
-                    udel[nu_del++] = e->users[i];
-            }
-            for (size_t j = 0; j < r->n_users; j++)
-                if (!user_find(e, r->users[j].user_id))
-                    uadd[nu_add++] = r->users[j];
-            for (size_t i = 0; i < nu_del; i++)
-                user_remove(e, udel[i].user_id);
-            for (size_t j = 0; j < nu_add; j++)
-                user_put(e, &uadd[j]);
-            if (nu_del)
-                EMIT(e, room_user_update, room, ZEGO_UPDATE_DELETE, udel, nu_del);
-            if (nu_add)
-                EMIT(e, room_user_update, room, ZEGO_UPDATE_ADD, uadd, nu_add);
-        }
-        free(uadd);
-        free(udel);
+    if (!e->room.user_update)
+        return;
+    d->uadd = calloc(r->n_users + 1, sizeof *d->uadd);
+    d->udel = calloc(e->n_users + 1, sizeof *d->udel);
+    if (!d->uadd || !d->udel)
+        return;
+    for (size_t i = 0; i < e->n_users; i++) {
+        bool still = false;
+        for (size_t j = 0; j < r->n_users && !still; j++)
+            still = strcmp(e->users[i].user_id, r->users[j].user_id) == 0;
+        if (!still)
+            d->udel[d->nu_del++] = e->users[i];
     }
-out:
-    free(add);
-    free(del);
-    free(extra);
+    for (size_t j = 0; j < r->n_users; j++)
+        if (!user_find(e, r->users[j].user_id))
+            d->uadd[d->nu_add++] = r->users[j];
+    for (size_t i = 0; i < d->nu_del; i++)
+        user_remove(e, d->udel[i].user_id);
+    for (size_t j = 0; j < d->nu_add; j++)
+        user_put(e, &d->uadd[j]);
+}
+
+/* Tells the handlers what room_reconcile changed, and frees *d. */
+static void room_diff_emit(zego_engine *e, struct room_diff *d)
+{
+    const char *room = e->room.room_id;
+    /* The reason of a delete learned this way is not known. */
+    if (d->n_del)
+        EMIT(e, room_stream_update, room, ZEGO_UPDATE_DELETE, ZEGO_REASON_NONE, d->del, d->n_del);
+    if (d->n_add)
+        EMIT(e, room_stream_update, room, ZEGO_UPDATE_ADD, ZEGO_REASON_NONE, d->add, d->n_add);
+    if (d->n_extra)
+        EMIT(e, room_stream_extra_info_update, room, d->extra, d->n_extra);
+    if (d->nu_del)
+        EMIT(e, room_user_update, room, ZEGO_UPDATE_DELETE, d->udel, d->nu_del);
+    if (d->nu_add)
+        EMIT(e, room_user_update, room, ZEGO_UPDATE_ADD, d->uadd, d->nu_add);
+    free(d->add);
+    free(d->del);
+    free(d->extra);
+    free(d->uadd);
+    free(d->udel);
 }
 
 /* ---- Publishers and players: snapshots of the wanted state ---- */
@@ -1280,10 +1301,13 @@ static void on_login_reply(zego_engine *e, zego_msg *m, int64_t sent_wall_ms)
     elog(e, ZEGO_LOG_INFO, "logged in (%s), heartbeat %u ms, window %u ms, %zu users, %zu streams",
          r->resumed ? "resumed" : "new session", e->heartbeat_ms, r->reconnect_window_ms,
          r->n_users, r->n_streams);
+    /* The lists first (zego_engine_get_streams() is right from CONNECTED
+     * on), then the state, then what the room holds, as ZEGO reports them. */
+    struct room_diff diff;
+    room_reconcile(e, r, &diff);
     set_room_state(e, ZEGO_ROOM_STATE_CONNECTED,
                    again ? ZEGO_ROOM_REASON_RECONNECTED : ZEGO_ROOM_REASON_LOGINED, 0, "");
-    /* The state first, then what the room holds, as ZEGO reports them. */
-    room_reconcile(e, r);
+    room_diff_emit(e, &diff);
     lws_sul_schedule(e->ctx, 0, &e->sul_heartbeat, heartbeat_cb,
                      (lws_usec_t)e->heartbeat_ms * 1000);
     reconcile(e);
@@ -1489,9 +1513,11 @@ static void on_signal_message(zego_engine *e, const char *data, size_t len)
     case ZEGO_MSG_STREAM_EXTRA_INFO_UPDATE: {
         zego_stream_update_event *s = &m.u.stream_update;
         for (size_t i = 0; i < s->n_streams; i++) {
+            pthread_mutex_lock(&e->lists_lock);
             zego_stream *have = stream_find(e, s->streams[i].stream_id);
             if (have)
                 snprintf(have->extra_info, sizeof have->extra_info, "%s", s->streams[i].extra_info);
+            pthread_mutex_unlock(&e->lists_lock);
         }
         EMIT(e, room_stream_extra_info_update, room, s->streams, s->n_streams);
         break;
@@ -2424,6 +2450,7 @@ static void engine_free(zego_engine *e)
         player_free(e->players[i]);
     room_lists_clear(e);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->lists_lock);
     pthread_mutex_destroy(&e->cb_lock);
     free(e->server_url);
     free(e->ca_file);
@@ -2461,6 +2488,7 @@ zego_engine *zego_engine_create(const zego_engine_config *config, zego_error *er
     e->cfg.server_url = e->server_url;
     e->cfg.tls_ca_file = e->ca_file;
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->lists_lock, NULL);
     pthread_mutex_init(&e->cb_lock, NULL);
     atomic_init(&e->public_state, ZEGO_ROOM_STATE_DISCONNECTED);
     atomic_init(&e->clock_offset_ms, 0);
@@ -3120,6 +3148,18 @@ void zego_engine_get_user_id(zego_engine *e, char out[ZEGO_USER_ID_SIZE])
     pthread_mutex_lock(&e->lock);
     memcpy(out, e->user_id, ZEGO_USER_ID_SIZE);
     pthread_mutex_unlock(&e->lock);
+}
+
+size_t zego_engine_get_streams(zego_engine *e, zego_stream *out, size_t max)
+{
+    if (!e)
+        return 0;
+    pthread_mutex_lock(&e->lists_lock);
+    size_t n = e->n_streams;
+    if (out && n && max)
+        memcpy(out, e->streams, (n < max ? n : max) * sizeof *out);
+    pthread_mutex_unlock(&e->lists_lock);
+    return n;
 }
 
 bool zego_engine_is_own_stream(zego_engine *e, const zego_stream *stream)

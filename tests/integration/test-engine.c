@@ -103,9 +103,10 @@ static void on_room_state(zego_engine *e, const char *room, zego_room_state stat
                           zego_room_state_reason reason, int32_t code, const char *message,
                           void *ud)
 {
-    (void)e, (void)room, (void)message;
-    record(ud, "room %s %s %d", zego_room_state_name(state), zego_room_state_reason_name(reason),
-           code);
+    (void)room, (void)message;
+    /* The engine's stream list is the room's from CONNECTED on. */
+    record(ud, "room %s %s %d streams=%zu", zego_room_state_name(state),
+           zego_room_state_reason_name(reason), code, zego_engine_get_streams(e, NULL, 0));
 }
 
 static void on_users(zego_engine *e, const char *room, zego_update_type type,
@@ -386,6 +387,11 @@ static void a_late_player_starts_at_the_last_keyframe(void)
     for (int i = 0; i < 200 && zt_metric(srv.port, "zego_frames_in_total") < 45; i++)
         usleep(10000);
     CHECK_INT(engine_start(&b, &srv, "r", "late", NULL), 0);
+    CHECK(wait_line(&b.rec, "room CONNECTED LOGINED 0 streams=1", NULL, TIMEOUT));
+    zego_stream listed[4];
+    CHECK_INT(zego_engine_get_streams(b.engine, listed, 4), 1);
+    CHECK_STR(listed[0].stream_id, "cam");
+    CHECK_INT(zego_engine_get_streams(a.engine, NULL, 0), 1); /* its own too */
     CHECK_INT(zego_engine_start_playing(b.engine, "cam", player_callbacks(&b), NULL), 0);
     CHECK(wait_frames(&b.rec, 15, TIMEOUT));
     /* stream info first, then frames 30..44 and nothing older. */

@@ -374,6 +374,12 @@ ZEGO_API zego_room_state zego_engine_get_room_state(zego_engine *engine);
 /* The user id given to login_room ("" before), copied into out. */
 ZEGO_API void zego_engine_get_user_id(zego_engine *engine, char out[ZEGO_USER_ID_SIZE]);
 
+/* The streams of the room as the engine knows them now (also its own), from
+ * any thread: copies at most max into out (which may be NULL) and returns how
+ * many there are.  From CONNECTED on it is the room's list; a handler learns
+ * of changes from room_stream_update. */
+ZEGO_API size_t zego_engine_get_streams(zego_engine *engine, zego_stream *out, size_t max);
+
 /* True when the stream is published by this engine's user: a player skips
  * those (a process's zegosink and zegosrc share one user). */
 ZEGO_API bool zego_engine_is_own_stream(zego_engine *engine, const zego_stream *stream);
