@@ -223,9 +223,14 @@ static bool build_tracks(struct zego_output *z, struct dstr *msg)
 
 /* ---- The session ---- */
 
-/* Removes the handler, stops publishing and releases the session.  Not
- * from an engine callback. */
-static void release_session(struct zego_output *z)
+/* How long a stop waits for what was given to reach the server. */
+#define FINISH_TIMEOUT_MS 1000
+
+/* Removes the handler, stops publishing and releases the session.  finish:
+ * a stop asked for, not a failure: what the encoders gave is sent first (at
+ * most FINISH_TIMEOUT_MS), so the stream ends with its last frame.  Not from
+ * an engine callback. */
+static void release_session(struct zego_output *z, bool finish)
 {
     pthread_mutex_lock(&z->lock);
     zego_engine *engine = z->engine;
@@ -242,6 +247,16 @@ static void release_session(struct zego_output *z)
     }
     if (handler_id)
         zego_engine_remove_handler(engine, handler_id);
+    if (finish && os_atomic_load_long(&z->connect_time_ms) >= 0) {
+        zego_engine_finish_publishing(engine, z->stream_id, FINISH_TIMEOUT_MS, NULL);
+        uint64_t deadline = os_gettime_ns() + (FINISH_TIMEOUT_MS + 500) * 1000000ULL;
+        while (zego_engine_get_publish_stats(engine, z->stream_id, &st, NULL) == ZEGO_ERR_OK &&
+               os_gettime_ns() < deadline) {
+            z->bytes_sent_last = st.bytes_sent;
+            z->frames_dropped_last = st.frames_dropped;
+            os_sleep_ms(5);
+        }
+    }
     zego_engine_stop_publishing(engine, z->stream_id, NULL);
     zego_session_release(engine);
 }
@@ -250,7 +265,7 @@ static void *fail_thread_main(void *data)
 {
     struct zego_output *z = data;
     os_set_thread_name("zego-output-stop");
-    release_session(z);
+    release_session(z, false);
     if (os_atomic_set_bool(&z->capturing, false))
         obs_output_signal_stop(z->output, z->fail_code);
     return NULL;
@@ -344,7 +359,7 @@ static void *zego_output_create(obs_data_t *settings, obs_output_t *output)
 static void zego_output_destroy(void *data)
 {
     struct zego_output *z = data;
-    release_session(z);
+    release_session(z, false);
     join_fail_thread(z);
     if (z->video_encoder)
         obs_encoder_release(z->video_encoder);
@@ -363,7 +378,7 @@ static bool zego_output_start(void *data)
     struct dstr msg = {0};
     zego_error zerr;
 
-    release_session(z);
+    release_session(z, false);
     join_fail_thread(z);
     obs_data_t *settings = obs_output_get_settings(z->output);
     if (!zobs_room_settings_check(settings, true, &msg)) {
@@ -429,7 +444,7 @@ static bool zego_output_start(void *data)
         dstr_printf(&msg, "%s", zerr.message);
         obs_output_set_last_error(z->output, msg.array);
         dstr_free(&msg);
-        release_session(z);
+        release_session(z, false);
         return false;
     }
     zobs_log(LOG_INFO, "output '%s' publishing '%s' (%s %ux%u, %s %u Hz) to room '%s' at %s",
@@ -448,7 +463,7 @@ static void zego_output_stop(void *data, uint64_t ts)
     struct zego_output *z = data;
     if (os_atomic_set_bool(&z->capturing, false))
         obs_output_end_data_capture(z->output);
-    release_session(z);
+    release_session(z, true);
     join_fail_thread(z);
 }
 

@@ -39,6 +39,7 @@ typedef struct player {
     zego_track tracks[4];
     size_t n_tracks;
     uint32_t video_frames, audio_frames, video_keyframes;
+    uint64_t bytes;
     int64_t first_video_us, last_video_us;
     /* frames kept for decoding: from the first video keyframe on */
     uint8_t *data[MAX_KEEP];
@@ -64,6 +65,7 @@ static void on_frame(zego_engine *e, const char *stream_id, const zego_media_fra
     (void)e, (void)stream_id;
     player *p = ud;
     pthread_mutex_lock(&p->lock);
+    p->bytes += f->size;
     if (f->track == 0) {
         if (p->video_frames == 0)
             p->first_video_us = f->pts_us;
@@ -205,6 +207,20 @@ static bool player_has_enough(void *arg)
     return enough;
 }
 
+typedef struct p_bytes_wait {
+    player *p;
+    uint64_t bytes;
+} p_bytes_wait;
+
+static bool player_has_bytes(void *arg)
+{
+    p_bytes_wait *w = arg;
+    pthread_mutex_lock(&w->p->lock);
+    bool done = w->p->bytes >= w->bytes;
+    pthread_mutex_unlock(&w->p->lock);
+    return done;
+}
+
 static void output_publishes_obs_program_as_decodable_h264_and_opus(void)
 {
     if (!server_up)
@@ -232,6 +248,13 @@ static void output_publishes_obs_program_as_decodable_h264_and_opus(void)
     obs_output_stop(out);
     CHECK(zt_obs_wait(is_stopped, &rec, 5000));
     CHECK_INT(rec.code, OBS_OUTPUT_SUCCESS);
+    /* The stream ended with its last frame: the player has every byte the
+     * output says it sent, the last ones included. */
+    p_bytes_wait bw = {&p, obs_output_get_total_bytes(out)};
+    CHECK(zt_obs_wait(player_has_bytes, &bw, 5000));
+    pthread_mutex_lock(&p.lock);
+    CHECK_INT(p.bytes, bw.bytes);
+    pthread_mutex_unlock(&p.lock);
 
     pthread_mutex_lock(&p.lock);
     CHECK(p.got_info);
