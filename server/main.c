@@ -123,7 +123,7 @@ static void usage(FILE *out)
             "  --player-queue-ms MS     age of a player's oldest queued frame past which\n"
             "                           it counts as behind (default 3000)\n"
             "  --player-stall-ms MS     a player that had frames dropped and has not\n"
-"                           caught up for this long is disconnected\n"
+            "                           caught up for this long is disconnected\n"
             "                           (default 5000)\n"
             "  --sndbuf BYTES           cap each socket's SO_SNDBUF (default: the system's)\n"
             "\n"

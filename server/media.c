@@ -355,6 +355,26 @@ static void relay(zs_channel *ch, zs_buf *b)
         player_offer(p, b, now);
 }
 
+void zs_channel_tell_players_end(zs_channel *ch)
+{
+    if (!ch->players)
+        return;
+    zego_msg m;
+    zego_msg_init(&m, ZEGO_MSG_UNPUBLISH);
+    m.seq = 1;
+    snprintf(m.u.stream.stream_id, sizeof m.u.stream.stream_id, "%s", ch->stream_id);
+    size_t len;
+    char *text = zego_msg_encode(&m, &len, NULL);
+    zs_buf *b = text ? text_buf(text, len) : NULL;
+    free(text);
+    if (!b)
+        return;
+    b->arrival_us = zs_now_us();
+    for (zs_player *p = ch->players; p; p = p->next)
+        player_offer(p, b, b->arrival_us);
+    zs_buf_unref(b);
+}
+
 static void publisher_text(zs_publisher *pub, zs_channel *ch, zs_buf *b)
 {
     zego_msg m;

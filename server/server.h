@@ -248,6 +248,9 @@ extern const struct lws_protocols zs_play_protocol;
 zs_channel *zs_channel_get(zs_server *srv, uint32_t app_id, const char *stream_id, bool create);
 /* The publisher stopped: players are told nothing, they wait for it to return. */
 void zs_channel_end_publish(zs_channel *ch, int close_code, const char *reason);
+/* Tells the stream's players, on their sockets after the frames already
+ * queued, that the stream was unpublished (an unpublish message). */
+void zs_channel_tell_players_end(zs_channel *ch);
 /* Unpublishes a stream as the owner's unpublish request does (reason
  * unpublish): the room is told, the publisher socket closed with 1000. */
 void zs_stream_unpublish(zs_channel *ch);

@@ -202,6 +202,9 @@ static void room_remove_member(zs_server *srv, zs_session *s)
  * players stay and wait for the stream to come back. */
 static void unpublish(zs_channel *ch, zego_delete_reason reason)
 {
+    /* On the play sockets first: players learn of the end after the last
+     * frame, whichever socket they read first. */
+    zs_channel_tell_players_end(ch);
     if (ch->announced && ch->room)
         room_stream_event(ch->room, ch, ZEGO_MSG_STREAM_UPDATE, ZEGO_UPDATE_DELETE, reason);
     ch->announced = false;

@@ -132,6 +132,7 @@ export class Player {
     }
     if (msg.type === 'stream_info') this.configure(msg);
     else if (msg.type === 'error') this.log(`play ${this.streamId}: error ${msg.code} ${msg.message}`);
+    else if (msg.type === 'unpublish') this.log(`play ${this.streamId}: the stream was unpublished (its last frame came before this)`);
     else this.log(`play ${this.streamId}: ${msg.type}`);
   }
 

@@ -382,6 +382,9 @@ static void an_unpublish_on_the_media_socket_ends_the_stream_after_its_frames(vo
         good += frame_ok(&m, 0, (uint32_t)i, 3000 + (size_t)i);
     }
     CHECK_INT(good, n);
+    /* ... then the end, after the last frame. */
+    CHECK_INT(zt_ws_recv(&player, &m, TIMEOUT), 1);
+    CHECK(m.opcode == ZT_WS_TEXT && memmem(m.data, m.len, "\"type\":\"unpublish\"", 18) != NULL);
     /* The server closed the publish socket. */
     while (zt_ws_recv(&pub, &m, TIMEOUT) == 1)
         ;
@@ -530,6 +533,9 @@ static void a_new_publisher_counting_from_one_gets_a_higher_generation(void)
     CHECK_INT(zt_ws_recv(&player, &m, TIMEOUT), 1);
     CHECK(memmem(m.data, m.len, "\"generation\":1", 14) != NULL);
     CHECK_INT(request_stream(&a, ZEGO_MSG_UNPUBLISH, "cam", &reply), 0);
+    /* The player hears of the end on its socket, and stays. */
+    CHECK_INT(zt_ws_recv(&player, &m, TIMEOUT), 1);
+    CHECK(m.opcode == ZT_WS_TEXT && memmem(m.data, m.len, "\"type\":\"unpublish\"", 18) != NULL);
     zt_ws_close(&pub);
     /* Another publisher of the same stream id starts at 1 again. */
     CHECK_INT(login(&b, &srv, "r", "second", false, NULL), 0);
