@@ -174,6 +174,12 @@ struct player {
     uint32_t last_seq[256];
     uint8_t have_seq[32];
     uint8_t discont[32];
+    /* The stream's end: the server's unpublish on the play socket comes after
+     * its last frame; the room's delete (on the signaling socket) may come
+     * first, and then the end is reported at the latest at end_deadline. */
+    bool end_seen;        /* reported for this publication */
+    bool end_wait;        /* the room said it went; waiting for the marker */
+    int64_t end_deadline; /* mono ms */
 
     /* Under e->lock: statistics. */
     uint64_t frames, bytes, lost;
@@ -479,6 +485,8 @@ static void conn_close(struct conn *c)
 
 static void conn_lost(struct conn *c, const char *why);
 static void tick_at(zego_engine *e, int64_t at_ms);
+static void players_stream_deleted(zego_engine *e, const char *stream_id);
+static void player_end(zego_engine *e, struct player *p);
 
 static struct conn *conn_open(zego_engine *e, enum conn_kind kind, void *owner, const char *url,
                               zego_error *err)
@@ -793,6 +801,8 @@ static void room_diff_emit(zego_engine *e, struct room_diff *d)
     /* The reason of a delete learned this way is not known. */
     if (d->n_del)
         EMIT(e, room_stream_update, room, ZEGO_UPDATE_DELETE, ZEGO_REASON_NONE, d->del, d->n_del);
+    for (size_t i = 0; i < d->n_del; i++)
+        players_stream_deleted(e, d->del[i].stream_id);
     if (d->n_add)
         EMIT(e, room_stream_update, room, ZEGO_UPDATE_ADD, ZEGO_REASON_NONE, d->add, d->n_add);
     if (d->n_extra)
@@ -999,6 +1009,12 @@ static void reconcile(zego_engine *e)
     n = players_snapshot(e, pls);
     for (size_t i = 0; i < n; i++) {
         struct player *p = pls[i];
+        if (!p->stopped && p->end_wait) {
+            if (now >= p->end_deadline)
+                player_end(e, p);
+            else
+                tick_at(e, p->end_deadline);
+        }
         if (p->stopped) {
             if (up && p->known)
                 stream_request(e, ZEGO_MSG_STOP_PLAY, p->stream_id);
@@ -1508,6 +1524,9 @@ static void on_signal_message(zego_engine *e, const char *data, size_t len)
                 stream_remove(e, s->streams[i].stream_id);
         }
         EMIT(e, room_stream_update, room, s->update, s->reason, s->streams, s->n_streams);
+        if (s->update == ZEGO_UPDATE_DELETE)
+            for (size_t i = 0; i < s->n_streams; i++)
+                players_stream_deleted(e, s->streams[i].stream_id);
         break;
     }
     case ZEGO_MSG_STREAM_EXTRA_INFO_UPDATE: {
@@ -1759,6 +1778,41 @@ static void pub_text(zego_engine *e, struct publisher *p, const char *data, size
 
 /* ---- Media: playing ---- */
 
+/* How long a played stream's end waits for the play socket's marker after
+ * the room said the stream went. */
+#define PLAY_END_WAIT_MS 1000
+
+/* Reports a played stream's end once per publication. */
+static void player_end(zego_engine *e, struct player *p)
+{
+    p->end_wait = false;
+    if (p->end_seen)
+        return;
+    p->end_seen = true;
+    elog(e, ZEGO_LOG_DEBUG, "play %s: the stream ended", p->stream_id);
+    if (e->shutting_down)
+        return;
+    pthread_mutex_lock(&e->cb_lock);
+    if (p->cb_active && p->cb.end)
+        p->cb.end(e, p->stream_id, p->cb.user_data);
+    pthread_mutex_unlock(&e->cb_lock);
+}
+
+/* The room says a stream went: a player of it reports the end when the play
+ * socket's marker comes (after the last frame), or at the latest after
+ * PLAY_END_WAIT_MS. */
+static void players_stream_deleted(zego_engine *e, const char *stream_id)
+{
+    pthread_mutex_lock(&e->lock);
+    struct player *p = player_by_stream(e, stream_id);
+    pthread_mutex_unlock(&e->lock);
+    if (!p || p->end_seen || p->end_wait)
+        return;
+    p->end_wait = true;
+    p->end_deadline = mono_ms() + PLAY_END_WAIT_MS;
+    tick_at(e, p->end_deadline);
+}
+
 static void player_text(zego_engine *e, struct player *p, const char *data, size_t len)
 {
     zego_msg m;
@@ -1774,10 +1828,18 @@ static void player_text(zego_engine *e, struct player *p, const char *data, size
         zego_msg_clear(&m);
         return;
     }
+    if (m.type == ZEGO_MSG_UNPUBLISH) {
+        zego_msg_clear(&m);
+        player_end(e, p);
+        return;
+    }
     if (m.type != ZEGO_MSG_STREAM_INFO) {
         zego_msg_clear(&m);
         return;
     }
+    /* A stream_info after an end is a new publication. */
+    p->end_seen = false;
+    p->end_wait = false;
     /* A new socket repeats the current stream_info: the same generation
      * needs no decoder reset. */
     bool same = p->info.type == ZEGO_MSG_STREAM_INFO &&

@@ -219,11 +219,18 @@ static bool wait_frames(recorder *r, uint32_t n, int timeout_ms)
     return frames_seen(r) >= n;
 }
 
+static void on_play_end(zego_engine *e, const char *stream_id, void *ud)
+{
+    (void)e;
+    recorder *r = ud;
+    record(r, "play-end %s after %u frames", stream_id, frames_seen(r));
+}
+
 static const zego_player_callbacks *player_callbacks(test_engine *t)
 {
     static __thread zego_player_callbacks cb;
     cb = (zego_player_callbacks){
-        .user_data = &t->rec, .media_info = on_media_info, .frame = on_frame};
+        .user_data = &t->rec, .media_info = on_media_info, .frame = on_frame, .end = on_play_end};
     return &cb;
 }
 
@@ -461,8 +468,8 @@ static void finishing_sends_every_frame_given_then_unpublishes(void)
     CHECK(wait_line(&a.rec, "publisher cam NO_PUBLISH", NULL, TIMEOUT));
     CHECK(wait_line(&b.rec, "stream DELETE cam alice unpublish", NULL, TIMEOUT));
     CHECK_INT(zt_metric(srv.port, "zego_frames_in_total"), 21);
-    /* ... and a player waiting for the stream got them all before it went. */
-    CHECK(wait_frames(&b.rec, 21, TIMEOUT));
+    /* ... and a player waiting for the stream got them all, then the end. */
+    CHECK(wait_line(&b.rec, "play-end cam after 21 frames", NULL, TIMEOUT));
     CHECK_INT(b.rec.frames, 21);
     CHECK_INT(b.rec.last_pts, 20 * 33333);
 

@@ -259,6 +259,11 @@ typedef struct zego_player_callbacks {
      * only during the call. */
     void (*frame)(zego_engine *engine, const char *stream_id, const zego_media_frame *frame,
                   void *user_data);
+    /* The stream was unpublished, after its last frame (the server marks the
+     * end on the play socket; when that marker does not come within 1 s of
+     * the room's stream delete, this comes then).  Once per publication; the
+     * player stays, and a new publication starts with media_info. */
+    void (*end)(zego_engine *engine, const char *stream_id, void *user_data);
 } zego_player_callbacks;
 
 /* ---- The engine ---- */
