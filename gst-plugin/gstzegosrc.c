@@ -503,6 +503,8 @@ static void post_warnings(GstZegoSrc *src, GPtrArray *warnings)
     g_ptr_array_free(warnings, TRUE);
 }
 
+static void on_stream_end(zego_engine *engine, const char *stream_id, void *user_data);
+
 /* With the lock.  Starts playing a stream; a refusal is added to warnings. */
 static void start_stream(GstZegoSrc *src, zego_engine *engine, const gchar *stream_id,
                          const gchar *user_id, GPtrArray *warnings)
@@ -522,7 +524,8 @@ static void start_stream(GstZegoSrc *src, zego_engine *engine, const gchar *stre
     s->user_id = g_strdup(user_id);
     s->group_id = gst_util_group_id_next();
     s->tracks = g_ptr_array_new_with_free_func((GDestroyNotify)track_free);
-    zego_player_callbacks cb = {.user_data = s, .media_info = on_media_info, .frame = on_frame};
+    zego_player_callbacks cb = {
+        .user_data = s, .media_info = on_media_info, .frame = on_frame, .end = on_stream_end};
     zego_error zerr;
     GST_INFO_OBJECT(src, "playing stream %s of %s", stream_id, user_id ? user_id : "?");
     if (zego_engine_start_playing(engine, stream_id, &cb, &zerr) != ZEGO_ERR_OK) {
@@ -551,6 +554,32 @@ static void end_stream(GstZegoSrc *src, zego_engine *engine, SrcStream *s)
     stream_unref(s);
 }
 
+/* Engine thread: a played stream was unpublished, after its last frame.  It
+ * ends (EOS, pads removed) unless zegosrc waits for it to come back
+ * (stream-id set, eos-on-unpublish not). */
+static void on_stream_end(zego_engine *engine, const char *stream_id, void *user_data)
+{
+    SrcStream *s = user_data;
+    GstZegoSrc *src = s->src;
+    gboolean end = FALSE;
+    g_mutex_lock(&src->lock);
+    gboolean filtered = src->zobj->stream_id && *src->zobj->stream_id;
+    if (g_hash_table_lookup(src->streams, stream_id) == s) {
+        if (!filtered || src->eos_on_unpublish) {
+            g_hash_table_steal(src->streams, stream_id);
+            s->removed = TRUE;
+            end = TRUE;
+        } else {
+            s->gone = TRUE;
+        }
+    }
+    g_mutex_unlock(&src->lock);
+    if (end) {
+        GST_INFO_OBJECT(src, "stream %s ended", stream_id);
+        end_stream(src, engine, s);
+    }
+}
+
 static gboolean wanted(GstZegoSrc *src, const gchar *stream_id)
 {
     const gchar *only = src->zobj->stream_id;
@@ -562,7 +591,6 @@ static void on_stream_update(GstElement *element, zego_engine *engine, zego_upda
 {
     (void)reason;
     GstZegoSrc *src = GST_ZEGO_SRC(element);
-    GPtrArray *ended = g_ptr_array_new();
     GPtrArray *restarted = g_ptr_array_new();
     GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
     g_mutex_lock(&src->lock);
@@ -585,34 +613,23 @@ static void on_stream_update(GstElement *element, zego_engine *engine, zego_upda
             if (src->in_playing)
                 start_stream(src, engine, st->stream_id, st->user_id, warnings);
         } else {
+            /* A played stream ends with the engine's end callback, after its
+             * last frame (on_stream_end). */
             g_hash_table_remove(src->known, st->stream_id);
-            gboolean filtered = src->zobj->stream_id && *src->zobj->stream_id;
-            SrcStream *s = g_hash_table_lookup(src->streams, st->stream_id);
-            if (s && (!filtered || src->eos_on_unpublish)) {
-                g_hash_table_steal(src->streams, st->stream_id);
-                s->removed = TRUE;
-                g_ptr_array_add(ended, s);
-            } else if (s) {
-                s->gone = TRUE;
-            }
         }
     }
     g_mutex_unlock(&src->lock);
     post_warnings(src, warnings);
     for (guint i = 0; i < restarted->len; i++) {
         SrcStream *s = restarted->pdata[i];
-        zego_player_callbacks cb = {.user_data = s, .media_info = on_media_info, .frame = on_frame};
+        zego_player_callbacks cb = {
+            .user_data = s, .media_info = on_media_info, .frame = on_frame, .end = on_stream_end};
         GST_INFO_OBJECT(src, "stream %s is back: playing it anew", s->stream_id);
         zego_engine_stop_playing(engine, s->stream_id, NULL);
         zego_engine_start_playing(engine, s->stream_id, &cb, NULL);
         stream_unref(s);
     }
     g_ptr_array_free(restarted, TRUE);
-    for (guint i = 0; i < ended->len; i++) {
-        GST_INFO_OBJECT(src, "stream %s ended", ((SrcStream *)ended->pdata[i])->stream_id);
-        end_stream(src, engine, ended->pdata[i]);
-    }
-    g_ptr_array_free(ended, TRUE);
 }
 
 /* ---- The worker: pads are added and removed here, off the engine thread ---- */
@@ -647,8 +664,8 @@ static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer
     GstZegoSrc *src = t->stream->src;
     GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
     g_mutex_lock(&src->lock);
-    gboolean drop = GST_CLOCK_TIME_IS_VALID(pts) &&
-                    GST_CLOCK_TIME_IS_VALID(t->decode_only_until) && pts <= t->decode_only_until;
+    gboolean drop = GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(t->decode_only_until) &&
+                    pts <= t->decode_only_until;
     g_mutex_unlock(&src->lock);
     return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
@@ -945,14 +962,13 @@ static GstStructure *make_stats(GstZegoSrc *src)
     g_hash_table_iter_init(&it, src->streams);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         SrcStream *s = v;
-        g_ptr_array_add(streams,
-                        gst_structure_new("application/x-zego-stream-stats", "stream-id",
-                                          G_TYPE_STRING, s->stream_id, "user-id", G_TYPE_STRING,
-                                          s->user_id ? s->user_id : "", "tracks", G_TYPE_UINT,
-                                          s->tracks->len, "frames-pushed", G_TYPE_UINT64, s->frames,
-                                          "frames-dropped", G_TYPE_UINT64, s->dropped,
-                                          "skew-correction-us", G_TYPE_INT64,
-                                          (gint64)(s->skew_total / 1000), NULL));
+        g_ptr_array_add(
+            streams, gst_structure_new(
+                         "application/x-zego-stream-stats", "stream-id", G_TYPE_STRING,
+                         s->stream_id, "user-id", G_TYPE_STRING, s->user_id ? s->user_id : "",
+                         "tracks", G_TYPE_UINT, s->tracks->len, "frames-pushed", G_TYPE_UINT64,
+                         s->frames, "frames-dropped", G_TYPE_UINT64, s->dropped,
+                         "skew-correction-us", G_TYPE_INT64, (gint64)(s->skew_total / 1000), NULL));
     }
     GstStructure *result =
         gst_structure_new("application/x-zego-play-stats", "streams", G_TYPE_UINT,
