@@ -101,6 +101,16 @@ static GstPadProbeReturn count_probe(GstPad *pad, GstPadProbeInfo *info, gpointe
                 gst_event_unref(seg);
             }
         }
+        if (!r->caps[0]) {
+            /* The same for the caps. */
+            GstCaps *caps = gst_pad_get_current_caps(pad);
+            if (caps) {
+                gchar *text = gst_caps_to_string(caps);
+                g_strlcpy(r->caps, text, sizeof r->caps);
+                g_free(text);
+                gst_caps_unref(caps);
+            }
+        }
         if (r->log && n < MAX_LOG) {
             GstClockTime pts = GST_BUFFER_PTS(buf);
             r->log[n].rt =

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,9 +84,14 @@ static pid_t spawn_publisher(const char *stream_id, const char *user_id, const c
     for (char *tok = strtok(cmd, " "); tok && argc < 63; tok = strtok(NULL, " "))
         argv[argc++] = tok;
     argv[argc] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* A test that dies (a sanitizer abort, a crash) takes its publishers along. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
     child_env();
     /* In the test's working directory (the build tree). */
     char log_path[256];

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,13 @@ int zt_server_start(zt_server *srv, int port, const char *const *extra_args)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
 
+    pid_t parent = getpid();
     srv->pid = fork();
     if (srv->pid == 0) {
+        /* A test that dies (a sanitizer abort, a crash) takes its server along. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         dup2(out[1], 1);
         int log = open(srv->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (log >= 0)
