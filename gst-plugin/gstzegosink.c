@@ -10,7 +10,10 @@
  * (tune=zerolatency, speed-preset=ultrafast, a keyframe every 2 seconds, no
  * B-frames) and opusenc, or the elements set as #GstZegoSink:video-encoder
  * and #GstZegoSink:audio-encoder.  Publishing starts once every requested pad
- * has its caps; a caps change starts a new generation of the stream.
+ * has its caps (what comes before is kept, bounded, and sent then); a caps
+ * change starts a new generation of the stream.  When every pad has had EOS
+ * the stream is finished: its last frames are sent, the stream leaves the
+ * room, and then the EOS goes on.
  *
  * The room's events are posted as element messages (zego-room-state,
  * zego-user-update, zego-stream-update, zego-publisher-state,
