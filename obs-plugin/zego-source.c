@@ -461,6 +461,8 @@ static void push_end(struct zego_source *z)
     queue_push(&z->q, it);
 }
 
+static void on_play_end(zego_engine *engine, const char *stream_id, void *user_data);
+
 /* With z->lock.  Starts, switches or stops the play to match the settings,
  * the room's streams and whether the source is shown. */
 static void reconcile_play(struct zego_source *z)
@@ -492,7 +494,8 @@ static void reconcile_play(struct zego_source *z)
         z->playing[0] = '\0';
     }
     if (*target) {
-        zego_player_callbacks cb = {.user_data = z, .media_info = on_media_info, .frame = on_frame};
+        zego_player_callbacks cb = {
+            .user_data = z, .media_info = on_media_info, .frame = on_frame, .end = on_play_end};
         zego_error zerr;
         if (zego_engine_start_playing(z->engine, target, &cb, &zerr) == ZEGO_ERR_OK) {
             zobs_log(LOG_INFO, "source '%s' plays '%s'", obs_source_get_name(z->source), target);
@@ -518,13 +521,23 @@ static void on_room_state(zego_engine *engine, const char *room_id, zego_room_st
              message ? message : "");
 }
 
+/* Engine thread: the played stream was unpublished, after its last frame:
+ * once the frames before it are decoded the picture is cleared (or the last
+ * frame kept).  A stream chosen by name stays played and resumes when it comes
+ * back.  Like the other play callbacks it takes only the queue's lock (the
+ * callbacks are this play's: stop_playing ends them before another starts). */
+static void on_play_end(zego_engine *engine, const char *stream_id, void *user_data)
+{
+    (void)engine, (void)stream_id;
+    push_end(user_data);
+}
+
 static void on_streams(zego_engine *engine, const char *room_id, zego_update_type type,
                        zego_delete_reason reason, const zego_stream *streams, size_t n,
                        void *user_data)
 {
     (void)room_id, (void)reason;
     struct zego_source *z = user_data;
-    bool ended = false;
     pthread_mutex_lock(&z->lock);
     for (size_t i = 0; i < n; i++) {
         const zego_stream *s = &streams[i];
@@ -539,15 +552,10 @@ static void on_streams(zego_engine *engine, const char *room_id, zego_update_typ
             z->n_streams--;
             z->streams[j] = z->streams[z->n_streams];
             z->own[j] = z->own[z->n_streams];
-            if (strcmp(s->stream_id, z->playing) == 0)
-                ended = true;
         }
     }
-    /* A stream chosen by name stays played: it resumes when it comes back. */
-    if (ended && *z->want) {
-        queue_clear(&z->q);
-        push_end(z);
-    }
+    /* The played stream's end comes from the engine (on_play_end), after
+     * its last frame. */
     reconcile_play(z);
     pthread_mutex_unlock(&z->lock);
     obs_source_update_properties(z->source);
