@@ -359,12 +359,8 @@ void zs_channel_tell_players_end(zs_channel *ch)
 {
     if (!ch->players)
         return;
-    zego_msg m;
-    zego_msg_init(&m, ZEGO_MSG_UNPUBLISH);
-    m.seq = 1;
-    snprintf(m.u.stream.stream_id, sizeof m.u.stream.stream_id, "%s", ch->stream_id);
     size_t len;
-    char *text = zego_msg_encode(&m, &len, NULL);
+    char *text = zego_msg_encode_media_end(ch->stream_id, &len);
     zs_buf *b = text ? text_buf(text, len) : NULL;
     free(text);
     if (!b)

@@ -1620,12 +1620,8 @@ static void pub_hold_frame(struct publisher *p, zego_sendq_item *it)
  * has read them, and closes the socket). */
 static void pub_queue_end(struct publisher *p)
 {
-    zego_msg m;
-    zego_msg_init(&m, ZEGO_MSG_UNPUBLISH);
-    m.seq = 1;
-    snprintf(m.u.stream.stream_id, sizeof m.u.stream.stream_id, "%s", p->stream_id);
     size_t len;
-    char *json = zego_msg_encode(&m, &len, NULL);
+    char *json = zego_msg_encode_media_end(p->stream_id, &len);
     zego_sendq_item *it = json ? zego_sendq_item_new(LWS_PRE, len) : NULL;
     if (it) {
         it->is_text = true;

@@ -1048,6 +1048,15 @@ char *zego_msg_encode(const zego_msg *msg, size_t *len_out, zego_error *err)
     return text;
 }
 
+char *zego_msg_encode_media_end(const char *stream_id, size_t *len_out)
+{
+    zego_msg m;
+    zego_msg_init(&m, ZEGO_MSG_UNPUBLISH);
+    m.seq = 1;
+    snprintf(m.u.stream.stream_id, sizeof m.u.stream.stream_id, "%s", stream_id);
+    return zego_msg_encode(&m, len_out, NULL);
+}
+
 const zego_track *zego_stream_info_find_track(const zego_stream_info *info, uint32_t track_id)
 {
     for (size_t i = 0; i < info->n_tracks; i++) {

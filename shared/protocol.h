@@ -288,6 +288,11 @@ void zego_msg_clear(zego_msg *msg);
  * field is invalid. */
 char *zego_msg_encode(const zego_msg *msg, size_t *len_out, zego_error *err);
 
+/* The end of a stream on a media socket, after its last frame: the
+ * `unpublish` message a publisher sends on its socket, and the server on its
+ * players' (seq 1, never answered).  Encoded as zego_msg_encode does. */
+char *zego_msg_encode_media_end(const char *stream_id, size_t *len_out);
+
 /* Decodes data[0..len), which may be at most max_len bytes, into *msg.  On
  * failure returns the error code with *err filled in, and msg->type and
  * msg->seq are still set when they could be read, so that a server can

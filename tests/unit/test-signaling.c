@@ -603,6 +603,20 @@ static void embedded_nul_in_strings_is_refused(void)
                    ZEGO_ERR_PROTOCOL_MALFORMED, NULL);
 }
 
+static void the_media_end_message_is_an_unpublish_of_the_stream(void)
+{
+    size_t len = 0;
+    char *text = zego_msg_encode_media_end("cam-1", &len);
+    CHECK(text != NULL);
+    zego_msg m;
+    zego_error err;
+    CHECK_INT(zego_msg_decode(text, len, 4096, &m, &err), ZEGO_ERR_OK);
+    CHECK_INT(m.type, ZEGO_MSG_UNPUBLISH);
+    CHECK_STR(m.u.stream.stream_id, "cam-1");
+    zego_msg_clear(&m);
+    free(text);
+}
+
 int main(void)
 {
     RUN(every_message_type_round_trips_with_every_field);
@@ -634,5 +648,6 @@ int main(void)
     RUN(encoding_refuses_invalid_fields);
     RUN(chinese_text_survives_a_round_trip_byte_for_byte);
     RUN(embedded_nul_in_strings_is_refused);
+    RUN(the_media_end_message_is_an_unpublish_of_the_stream);
     return harness_finish();
 }
