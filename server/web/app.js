@@ -71,18 +71,24 @@ function leftRoom() {
   renderStreams();
 }
 
+// A line of the users or streams list: its id in bold, then who.
+function listEntry(idText, whoText) {
+  const li = document.createElement('li');
+  const id = document.createElement('strong');
+  id.textContent = idText;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = whoText;
+  li.append(id, who);
+  return li;
+}
+
 function renderUsers() {
   const ul = $('users');
   ul.replaceChildren();
   for (const u of users.values()) {
-    const li = document.createElement('li');
+    const li = listEntry(u.user_id, u.user_name || '');
     li.dataset.userId = u.user_id;
-    const id = document.createElement('strong');
-    id.textContent = u.user_id;
-    const name = document.createElement('span');
-    name.className = 'who';
-    name.textContent = u.user_name || '';
-    li.append(id, name);
     ul.append(li);
   }
   $('user-count').textContent = String(users.size);
@@ -92,13 +98,8 @@ function renderStreams() {
   const ul = $('streams');
   ul.replaceChildren();
   for (const s of streams.values()) {
-    const li = document.createElement('li');
+    const li = listEntry(s.stream_id, `by ${s.user_name || s.user_id}`);
     li.dataset.streamId = s.stream_id;
-    const id = document.createElement('strong');
-    id.textContent = s.stream_id;
-    const who = document.createElement('span');
-    who.className = 'who';
-    who.textContent = `by ${s.user_name || s.user_id}`;
     const extra = document.createElement('span');
     extra.className = 'extra';
     extra.textContent = s.extra_info || '';
@@ -108,7 +109,7 @@ function renderStreams() {
     play.textContent = players.has(s.stream_id) ? 'Playing' : 'Play';
     play.disabled = players.has(s.stream_id);
     play.onclick = () => startPlaying(s.stream_id);
-    li.append(id, who, extra, play);
+    li.append(extra, play);
     ul.append(li);
   }
   $('stream-count').textContent = String(streams.size);
